@@ -1,0 +1,56 @@
+# Careline: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8080
+PG_HOST ?= 127.0.0.1
+REDIS_PORT ?= 6379
+
+.PHONY: install run serve test lint bench services clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: install, migrate, seed a demo practice, serve on http://127.0.0.1:8080 (embedded defaults).
+run: install
+	$(VENV)/bin/careline db upgrade
+	$(VENV)/bin/careline seed-demo
+	$(VENV)/bin/careline serve --host $(HOST) --port $(PORT)
+
+## make services: start PostgreSQL and Redis if they are not running (this machine's packages).
+services:
+	@if ! pg_isready -q -h $(PG_HOST) -p 5432; then \
+		echo "starting PostgreSQL"; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+		for i in $$(seq 1 30); do pg_isready -q -h $(PG_HOST) -p 5432 && break; sleep 1; done; \
+	fi
+	@if ! redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping >/dev/null 2>&1; then \
+		echo "starting Redis"; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port $(REDIS_PORT) --save "" --appendonly no; \
+		for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping >/dev/null 2>&1 && break; sleep 1; done; \
+	fi
+	@pg_isready -h $(PG_HOST) -p 5432
+	@redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping
+
+## make test: install, make sure the services are up, run the whole suite (SQLite and PostgreSQL, real Redis).
+test: install services
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+bench: install services
+	$(PY) bench/webhook_sms.py
+	@if [ -f bench/triage.py ]; then $(PY) bench/triage.py; fi
+
+clean:
+	rm -rf $(VENV) careline.db careline.db-wal careline.db-shm .pytest_cache .mypy_cache .ruff_cache

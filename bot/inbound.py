@@ -1,0 +1,60 @@
+"""Store an inbound message exactly once and queue its processing (shared by the webhook and `careline chat`)."""
+
+from __future__ import annotations
+
+from bot import metrics
+from bot.logging import get_logger
+from bot.services import Services
+from channels.phone import mask
+from channels.types import InboundMessage
+from storage import repo
+from storage.models import Direction, MessageStatus
+
+log = get_logger(__name__)
+
+
+async def store_inbound(services: Services, inbound: InboundMessage) -> int | None:
+    """Claim the message's SID and store it, with its conversation, in one transaction.
+
+    Returns the new message id, or None when this SID was already stored (a retried delivery).
+    """
+    now = inbound.received_at
+    meta: dict[str, object] = {}
+    if inbound.media_urls:
+        meta["media_urls"] = list(inbound.media_urls)
+    if inbound.opt_out_type:
+        meta["opt_out_type"] = inbound.opt_out_type
+    async with services.sessions() as session, session.begin():
+        conversation_id = await repo.conversation_for(session, inbound.sender, now)
+        message_id = await repo.claim_inbound(
+            session,
+            {
+                "conversation_id": conversation_id,
+                "direction": Direction.INBOUND,
+                "channel": inbound.channel.value,
+                "external_sid": inbound.external_id,
+                "from_number": inbound.sender,
+                "to_number": inbound.recipient,
+                "body": inbound.text,
+                "status": MessageStatus.RECEIVED,
+                "num_segments": inbound.num_segments,
+                "encoding": "",
+                "kind": "inbound",
+                "attempts": 0,
+                "created_at": now,
+                "status_updated_at": now,
+                "meta": meta,
+            },
+        )
+    if message_id is None:
+        metrics.INBOUND.labels(outcome="duplicate").inc()
+        log.info("inbound_duplicate", sid=inbound.external_id)
+        return None
+    metrics.INBOUND.labels(outcome="stored").inc()
+    log.info("inbound_stored", message_id=message_id, sender=mask(inbound.sender))
+    try:
+        await services.queue.enqueue("process_inbound", message_id, job_id=f"inbound:{message_id}")
+    except Exception as exc:
+        # Stored is what matters: the sweeper queues it once the queue is back.
+        log.warning("enqueue_failed", job="process_inbound", message_id=message_id, error=type(exc).__name__)
+    return message_id

@@ -1,0 +1,110 @@
+"""The job-queue seam: an arq/Redis implementation and an in-process one (the embedded default).
+
+Jobs take IDs, never ORM objects, and may run more than once: every job checks the database before acting.
+A job id dedupes enqueues (arq's `_job_id`); ids are per logical unit (a message, an attempt) so a later
+legitimate run is never refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+from bot.logging import get_logger
+
+if TYPE_CHECKING:
+    from arq.connections import ArqRedis
+
+    from bot.services import Services
+
+JobArg = int | str
+JobFunc = Callable[..., Awaitable[None]]
+
+log = get_logger(__name__)
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, name: str, *args: JobArg, job_id: str | None = None, defer_s: float = 0) -> bool:
+        """Queue a job. Returns False when an identical job id is already queued. Raises if the queue is down."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class InProcessQueue:
+    """Runs jobs as asyncio tasks in this process. For the embedded single-process mode and for tests."""
+
+    def __init__(self, registry: dict[str, JobFunc]) -> None:
+        self._registry = registry
+        self._services: Services | None = None
+        self._pending: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    def bind(self, services: Services) -> None:
+        self._services = services
+
+    async def enqueue(self, name: str, *args: JobArg, job_id: str | None = None, defer_s: float = 0) -> bool:
+        if name not in self._registry:
+            raise KeyError(f"unknown job {name!r}")
+        if self._closed:
+            raise RuntimeError("job queue is closed")
+        if job_id is not None:
+            if job_id in self._pending:
+                return False
+            self._pending.add(job_id)
+        task = asyncio.create_task(self._run(name, args, job_id, defer_s), name=f"job:{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _run(self, name: str, args: tuple[JobArg, ...], job_id: str | None, defer_s: float) -> None:
+        try:
+            if defer_s > 0:
+                await asyncio.sleep(defer_s)
+            if job_id is not None:
+                self._pending.discard(job_id)
+            services = self._services
+            if services is None:
+                raise RuntimeError("InProcessQueue used before bind()")
+            await self._registry[name](services, *args)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The sweeper re-queues whatever a failed job left undone; log without PHI.
+            log.exception("job_failed", job=name)
+        finally:
+            if job_id is not None:
+                self._pending.discard(job_id)
+
+    async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 (a bound for tests, not an API)
+        """Wait until no job is running or waiting to run now (deferred ones count). For tests and shutdown."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._tasks:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(self._tasks)} jobs still running")
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class ArqQueue:
+    """Jobs go to Redis; `careline worker` runs them (several workers may run side by side)."""
+
+    def __init__(self, redis: ArqRedis) -> None:
+        self._redis = redis
+
+    async def enqueue(self, name: str, *args: JobArg, job_id: str | None = None, defer_s: float = 0) -> bool:
+        job = await self._redis.enqueue_job(name, *args, _job_id=job_id, _defer_by=defer_s if defer_s > 0 else None)
+        return job is not None
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -7,6 +7,7 @@ suppressed (opted out), expired (time-to-live passed) or failed (21610, permanen
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import datetime, timedelta
 
@@ -34,6 +35,8 @@ log = get_logger(__name__)
 CONSENT_EXEMPT_KINDS = frozenset({"consent_confirmation", "help"})
 # Kinds sent to staff, never to patients: the patient suppression list does not apply to them.
 STAFF_KINDS = frozenset({"page", "alert", "staff_reply"})
+# Waits up to this long for the sender's rate limit inside the job; longer backlogs are deferred.
+MAX_INLINE_WAIT_S = 5.0
 
 
 def new_outbound(
@@ -140,13 +143,6 @@ async def send_message(services: Services, message_id: int) -> None:
         segments, sender_key = msg.num_segments, msg.from_number
         to, body, expires_at = msg.to_number, msg.body, msg.expires_at
 
-    wait = await services.limiter.try_acquire(
-        f"sms:{sender_key}", segments, settings.sms_segments_per_second, burst_s=settings.sms_burst_s
-    )
-    if wait > 0:
-        await enqueue_send(services, message_id, defer_s=wait)
-        return
-
     async with services.sessions() as session, session.begin():
         claimed = await session.execute(
             update(Message)
@@ -155,6 +151,30 @@ async def send_message(services: Services, message_id: int) -> None:
         )
         if not getattr(claimed, "rowcount", 0):
             return  # another worker took it
+
+    # The rate limit is taken after the claim, right before the request, so requests leave spaced out.
+    wait = await services.limiter.try_acquire(
+        f"sms:{sender_key}", segments, settings.sms_segments_per_second, burst_s=settings.sms_burst_s
+    )
+    while 0 < wait <= MAX_INLINE_WAIT_S:
+        await asyncio.sleep(wait)
+        wait = await services.limiter.try_acquire(
+            f"sms:{sender_key}", segments, settings.sms_segments_per_second, burst_s=settings.sms_burst_s
+        )
+    if wait > 0:
+        # A long backlog: give the claim back and come back later instead of holding a worker slot.
+        async with services.sessions() as session, session.begin():
+            await session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.status == MessageStatus.SENDING_REQUEST)
+                .values(
+                    status=MessageStatus.PENDING,
+                    attempts=Message.attempts - 1,
+                    next_attempt_at=now + timedelta(seconds=wait),
+                )
+            )
+        await enqueue_send(services, message_id, defer_s=wait)
+        return
 
     validity = None if expires_at is None else int((expires_at - now).total_seconds())
     outbound = OutboundMessage(

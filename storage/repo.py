@@ -178,3 +178,7 @@ async def pending_inbound(session: AsyncSession, conversation_id: int) -> list[M
         .execution_options(populate_existing=True)
     )
     return list(rows.scalars())
+
+
+def select_conversation_phone(conversation_id: int) -> Any:
+    return select(Conversation.phone).where(Conversation.id == conversation_id)

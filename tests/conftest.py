@@ -85,9 +85,7 @@ def _in_thread(fn: Callable[[], None]) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> AsyncIterator[str]:
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> AsyncIterator[str]:
     if request.param == "sqlite":
         path = tmp_path / "careline.db"
         shutil.copy(sqlite_template, path)

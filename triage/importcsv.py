@@ -232,6 +232,8 @@ def _read_table(text: str, columns: Sequence[str]) -> tuple[list[_Record], list[
     if not raw_rows or not any(cell.strip() for cell in raw_rows[0]):
         return [], [RowError(1, "", f"the header row is missing; expected: {','.join(columns)}")]
     header = [cell.strip().lower() for cell in raw_rows[0]]
+    while header and not header[-1]:  # spreadsheets pad the header with empty cells
+        header.pop()
     seen: set[str] = set()
     for name in header:
         if not name:
@@ -268,6 +270,7 @@ class _RowParser:
         self.record = record
         self.errors = errors
         self.failed = False
+        self.failed_columns: set[str] = set()
 
     def cell(self, column: str, parse: Callable[[str], T]) -> T | None:
         try:
@@ -279,6 +282,7 @@ class _RowParser:
     def fail(self, column: str, reason: str) -> None:
         self.errors.append(RowError(self.record.row, column, reason))
         self.failed = True
+        self.failed_columns.add(column)
 
 
 def _required(value: str) -> str:
@@ -348,9 +352,7 @@ def staff_directory(staff: Iterable[StaffRow]) -> dict[str, str]:
 # --- rotations ----------------------------------------------------------------------------------------------
 
 
-def _resolve_members(
-    value: str, directory: Mapping[str, str], region: str
-) -> tuple[tuple[str, ...], list[str]]:
+def _resolve_members(value: str, directory: Mapping[str, str], region: str) -> tuple[tuple[str, ...], list[str]]:
     members: list[str] = []
     problems: list[str] = []
     parts = [part.strip() for part in value.split(";")]
@@ -401,21 +403,17 @@ def parse_rotations_csv(
                 p.fail("rotation", f"{name!r} is already defined on row {names[key]}")
             else:
                 names[key] = record.row
-        if (
-            p.failed
-            or name is None
-            or tier is None
-            or zone is None
-            or shift is None
-            or handoff is None
-            or start is None
-        ):
+        if name is None or tier is None or zone is None or shift is None or handoff is None or start is None:
             continue
         row = RotationRow(record.row, name, tier, zone, shift, handoff, weekday, start, members)
         # The remaining checks (weekday vs shift, start on the hand-off weekday) live with the model.
+        # Reported even when another cell of the row failed, unless that column already has an error.
         column_of = {"start": "start_date", "id": "rotation", "name": "rotation"}
+        already = set(p.failed_columns)
         for field_error in validate_rotation(row.to_rotation(name)):
-            p.fail(column_of.get(field_error.field, field_error.field), field_error.reason)
+            column = column_of.get(field_error.field, field_error.field)
+            if column not in already:
+                p.fail(column, field_error.reason)
         if not p.failed:
             rows.append(row)
     if errors:

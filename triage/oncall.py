@@ -144,9 +144,7 @@ def validate_rotation(rotation: Rotation) -> list[FieldError]:
     if rotation.shift == "weekly":
         wd = rotation.handoff_weekday
         if wd is None or isinstance(wd, bool) or not 0 <= wd <= 6:
-            errors.append(
-                FieldError("handoff_weekday", "weekly shifts need a weekday, 0 (Monday) to 6 (Sunday)")
-            )
+            errors.append(FieldError("handoff_weekday", "weekly shifts need a weekday, 0 (Monday) to 6 (Sunday)"))
         elif rotation.start.weekday() != wd:
             errors.append(
                 FieldError(
@@ -156,9 +154,7 @@ def validate_rotation(rotation: Rotation) -> list[FieldError]:
                 )
             )
     elif rotation.shift == "daily" and rotation.handoff_weekday is not None:
-        errors.append(
-            FieldError("handoff_weekday", "only weekly shifts have a hand-off weekday; leave it empty")
-        )
+        errors.append(FieldError("handoff_weekday", "only weekly shifts have a hand-off weekday; leave it empty"))
     if not rotation.members:
         errors.append(FieldError("members", "needs at least one member"))
     elif any(not m.strip() for m in rotation.members):

@@ -112,9 +112,7 @@ def validate_policy(policy: Policy) -> list[FieldError]:
     for i, step in enumerate(policy.steps):
         where = f"steps[{i}]"
         if not _is_int(step.delay_seconds) or step.delay_seconds < 0:
-            errors.append(
-                FieldError(f"{where}.delay_seconds", "must be a whole number of seconds, 0 or more")
-            )
+            errors.append(FieldError(f"{where}.delay_seconds", "must be a whole number of seconds, 0 or more"))
         if step.channels not in CHANNELS:
             errors.append(FieldError(f"{where}.channels", "must be 'sms', 'voice' or 'both'"))
         if not step.targets:
@@ -157,9 +155,7 @@ def _expand(channels: Channels) -> tuple[Channel, ...]:
     return (channels,)
 
 
-def plan(
-    policy: Policy, started_at: datetime, start_step: int = 0, *, start_round: int = 0
-) -> list[PlannedPage]:
+def plan(policy: Policy, started_at: datetime, start_step: int = 0, *, start_round: int = 0) -> list[PlannedPage]:
     """Every page the escalation sends if nobody acknowledges, in the order they fall due.
 
     The plan starts at `start_step` of round `start_round` (both 0-based), firing it at `started_at`; later
@@ -202,9 +198,7 @@ def next_position(policy: Policy, step_index: int, round_: int) -> tuple[int, in
     return None
 
 
-def exhausted_at(
-    policy: Policy, started_at: datetime, start_step: int = 0, *, start_round: int = 0
-) -> datetime:
+def exhausted_at(policy: Policy, started_at: datetime, start_step: int = 0, *, start_round: int = 0) -> datetime:
     """When the plan runs out (UTC): the last round's last ack window ends. Alert the fallback then."""
     pages = plan(policy, started_at, start_step, start_round=start_round)
     return pages[-1].due_at + timedelta(seconds=policy.steps[-1].delay_seconds)

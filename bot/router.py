@@ -92,7 +92,15 @@ def _twilio_action(message: Message) -> ConsentAction | None:
 
 
 async def route_text(ctx: HandleContext, message: Message, lang: str) -> None:
-    """Everything that is not a consent keyword. Acknowledge receipt, at most once per half hour."""
+    """Everything that is not a bare consent keyword: staff replies, then clinical routing (triage and
+    escalation), then, if nothing else answered, an acknowledgement at most once per half hour."""
+    from bot.clinical import route_clinical
+    from bot.paging import handle_staff_sms
+
+    if await handle_staff_sms(ctx, message):
+        return
+    if await route_clinical(ctx, message, lang):
+        return
     last = ctx.conversation.state_data.get("last_ack_at")
     if last is not None and ctx.now - datetime.fromisoformat(str(last)) < ACK_INTERVAL:
         return

@@ -91,31 +91,25 @@ def parse_decimal(text: str) -> float:
 
 
 def _integer(words: Sequence[str]) -> int | None:
-    total = 0
     current = 0
     seen = False
     for word in words:
         if word in _HUNDREDS:
-            current = (current or 1) * 100
-            seen = True
+            current = (current or 1) * 100 if current < 100 else current
         elif word in _UNITS:
             value = _UNITS[word]
-            # "one oh one" (speech) -> 101: a unit after a complete unit concatenates digits
-            if current and value < 10 and current % 10 == 0 and current < 100 and word in {"oh", "zero"}:
-                current = current * 10
-            elif current and value < 10 and current < 10:
-                current = current * 10 + value
-            elif current and current >= 100 and current % 100 == 0 and value < 100:
-                current += value
-            elif current and current % 10 == 0 and value < 10:
-                current += value
-            else:
-                total += current
+            if not seen:
                 current = value
-            seen = True
+            elif current >= 100 and current % 100 == 0 and value < 100:
+                current += value  # "one hundred and one", "ciento uno"
+            elif 20 <= current % 100 and current % 10 == 0 and value < 10:
+                current += value  # "thirty nine", "treinta y nueve", "one hundred twenty one"
+            else:
+                current = current * (10 if value < 10 else 100) + value  # "one oh one" read digit by digit
         else:
             return None
-    return total + current if seen else None
+        seen = True
+    return current if seen else None
 
 
 def parse_number_words(words: Sequence[str]) -> float | None:

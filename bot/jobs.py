@@ -107,4 +107,4 @@ class ArqQueue:
         return job is not None
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        return None  # the Redis connection belongs to Services, which closes it

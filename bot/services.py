@@ -63,6 +63,8 @@ class Services:
     async def close(self) -> None:
         await self.queue.close()
         await self.sender.close()
+        if self.redis is not None:
+            await self.redis.aclose(close_connection_pool=True)
         await self.engine.dispose()
 
 

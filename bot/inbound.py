@@ -24,34 +24,41 @@ async def store_inbound(services: Services, inbound: InboundMessage) -> int | No
         meta["media_urls"] = list(inbound.media_urls)
     if inbound.opt_out_type:
         meta["opt_out_type"] = inbound.opt_out_type
-    async with services.sessions() as session, session.begin():
-        conversation_id = await repo.conversation_for(session, inbound.sender, now)
-        message_id = await repo.claim_inbound(
-            session,
-            {
-                "conversation_id": conversation_id,
-                "direction": Direction.INBOUND,
-                "channel": inbound.channel.value,
-                "external_sid": inbound.external_id,
-                "from_number": inbound.sender,
-                "to_number": inbound.recipient,
-                "body": inbound.text,
-                "status": MessageStatus.RECEIVED,
-                "num_segments": inbound.num_segments,
-                "encoding": "",
-                "kind": "inbound",
-                "attempts": 0,
-                "created_at": now,
-                "status_updated_at": now,
-                "meta": meta,
-            },
-        )
+    values: dict[str, object] = {
+        "direction": Direction.INBOUND.value,
+        "channel": inbound.channel.value,
+        "external_sid": inbound.external_id,
+        "from_number": inbound.sender,
+        "to_number": inbound.recipient,
+        "body": inbound.text,
+        "status": MessageStatus.RECEIVED.value,
+        "num_segments": inbound.num_segments,
+        "encoding": "",
+        "kind": "inbound",
+        "attempts": 0,
+        "meta": meta,
+    }
+    message_id: int | None
+    if services.engine.dialect.name == "postgresql":
+        # One statement, one round trip, atomic on its own: no BEGIN/COMMIT around it.
+        async with services.autocommit_engine.connect() as conn:
+            found = (
+                await conn.execute(repo.PG_CLAIM_INBOUND, {**values, "phone": inbound.sender, "now": now, "empty": {}})
+            ).scalar_one_or_none()
+        message_id = None if found is None else int(found)
+    else:
+        async with services.sessions() as session, session.begin():
+            conversation_id = await repo.conversation_for(session, inbound.sender, now)
+            message_id = await repo.claim_inbound(
+                session,
+                {**values, "conversation_id": conversation_id, "created_at": now, "status_updated_at": now},
+            )
     if message_id is None:
         metrics.INBOUND.labels(outcome="duplicate").inc()
         log.info("inbound_duplicate", sid=inbound.external_id)
         return None
     metrics.INBOUND.labels(outcome="stored").inc()
-    log.info("inbound_stored", message_id=message_id, sender=mask(inbound.sender))
+    log.debug("inbound_stored", message_id=message_id, sender=mask(inbound.sender))
     try:
         await services.queue.enqueue("process_inbound", message_id, job_id=f"inbound:{message_id}")
     except Exception as exc:

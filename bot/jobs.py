@@ -8,6 +8,8 @@ legitimate run is never refused.
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -96,15 +98,37 @@ class InProcessQueue:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+# arq's enqueue, in one round trip: the same keys, job encoding and "refused while queued, running or kept"
+# rule as ArqRedis.enqueue_job, whose WATCH/EXISTS/MULTI dance costs three (each loopback syscall counts here).
+_ENQUEUE = """
+if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) > 0 then return 0 end
+redis.call('PSETEX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
+return 1
+"""
+
+
 class ArqQueue:
     """Jobs go to Redis; `careline worker` runs them (several workers may run side by side)."""
 
-    def __init__(self, redis: ArqRedis) -> None:
+    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
         self._redis = redis
+        self._queue_name = queue_name
+        self._script = redis.register_script(_ENQUEUE)
 
     async def enqueue(self, name: str, *args: JobArg, job_id: str | None = None, defer_s: float = 0) -> bool:
-        job = await self._redis.enqueue_job(name, *args, _job_id=job_id, _defer_by=defer_s if defer_s > 0 else None)
-        return job is not None
+        from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
+        from arq.jobs import serialize_job
+
+        job_id = job_id or uuid.uuid4().hex
+        enqueue_ms = int(time.time() * 1000)
+        defer_ms = int(defer_s * 1000) if defer_s > 0 else 0
+        score = enqueue_ms + defer_ms
+        expires_ms = defer_ms + self._redis.expires_extra_ms
+        payload = serialize_job(name, args, {}, None, enqueue_ms, serializer=self._redis.job_serializer)
+        keys = [job_key_prefix + job_id, in_progress_key_prefix + job_id, result_key_prefix + job_id, self._queue_name]
+        added = await self._script(keys=keys, args=[expires_ms, payload, score, job_id])
+        return bool(added)
 
     async def close(self) -> None:
         return None  # the Redis connection belongs to Services, which closes it

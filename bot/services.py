@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from bot.logging import get_logger
 from bot.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from bot.settings import Settings
 from channels.console import ConsoleSender
+from channels.twilio.voice import CallPlacer, ConsoleCallPlacer
 from channels.types import MessageSender
 from storage.db import create_engine, session_factory
 
@@ -35,6 +36,16 @@ class Services:
     limiter: RateLimiter
     redis: Any | None  # redis.asyncio.Redis (arq's pool) when CARELINE_REDIS_URL is set
     clock: Callable[[], datetime] = utc_now
+    caller: CallPlacer = field(default_factory=ConsoleCallPlacer)  # voice pages
+
+    @property
+    def autocommit_engine(self) -> AsyncEngine:
+        """The same pool, without BEGIN/COMMIT: for single statements that are atomic on their own."""
+        engine = self.__dict__.get("_autocommit")
+        if engine is None:
+            engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self.__dict__["_autocommit"] = engine
+        return engine
 
     def now(self) -> datetime:
         return self.clock()
@@ -63,6 +74,7 @@ class Services:
     async def close(self) -> None:
         await self.queue.close()
         await self.sender.close()
+        await self.caller.close()
         if self.redis is not None:
             await self.redis.aclose(close_connection_pool=True)
         await self.engine.dispose()
@@ -94,6 +106,20 @@ def make_sender(settings: Settings) -> MessageSender:
     )
 
 
+def make_caller(settings: Settings) -> CallPlacer:
+    if not settings.twilio_enabled:
+        return ConsoleCallPlacer()
+    from channels.twilio.voice import TwilioCallPlacer
+
+    return TwilioCallPlacer(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        api_url=settings.twilio_api_url,
+        timeout_s=settings.twilio_timeout_s,
+        from_=settings.voice_from or settings.sms_from,
+    )
+
+
 async def open_services(
     settings: Settings,
     *,
@@ -115,7 +141,7 @@ async def open_services(
         limiter = RedisRateLimiter(redis)
     else:
         limiter = LocalRateLimiter()
-    queue = ArqQueue(redis) if use_arq and redis is not None else InProcessQueue(REGISTRY)
+    queue = ArqQueue(redis, QUEUE_NAME) if use_arq and redis is not None else InProcessQueue(REGISTRY)
     services = Services(
         settings=settings,
         engine=engine,
@@ -125,6 +151,7 @@ async def open_services(
         limiter=limiter,
         redis=redis,
         clock=clock,
+        caller=make_caller(settings),
     )
     if isinstance(queue, InProcessQueue):
         queue.bind(services)

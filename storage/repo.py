@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 
 from storage.db import insert_for
 from storage.models import (
@@ -182,3 +183,57 @@ async def pending_inbound(session: AsyncSession, conversation_id: int) -> list[M
 
 def select_conversation_phone(conversation_id: int) -> Any:
     return select(Conversation.phone).where(Conversation.id == conversation_id)
+
+
+def _pg_claim_statement() -> Any:
+    """PostgreSQL: get-or-create the conversation and claim the SID in ONE statement (one round trip, atomic
+    without an explicit transaction). Built once; executed with the parameters of INBOUND_PARAMS."""
+    from sqlalchemy import JSON, Integer, String, Text, bindparam, literal
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    from storage.types import UTCDateTime
+
+    now = bindparam("now", type_=UTCDateTime())
+    conversation = (
+        pg_insert(Conversation)
+        .values(
+            phone=bindparam("phone", type_=String()),
+            state=literal("idle"),
+            state_data=bindparam("empty", type_=JSON()),
+            last_inbound_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_update(index_elements=["phone"], set_={"last_inbound_at": now})
+        .returning(Conversation.id)
+        .cte("conversation")
+    )
+    columns: dict[str, TypeEngine[Any]] = {
+        "direction": String(),
+        "channel": String(),
+        "external_sid": String(),
+        "from_number": String(),
+        "to_number": String(),
+        "body": Text(),
+        "status": String(),
+        "num_segments": Integer(),
+        "encoding": String(),
+        "kind": String(),
+        "attempts": Integer(),
+        "meta": JSON(),
+    }
+    source: Any = select(
+        conversation.c.id,
+        *(bindparam(name, type_=type_) for name, type_ in columns.items()),
+        now.label("created_at"),
+        now.label("status_updated_at"),
+    )
+    return (
+        pg_insert(Message)
+        .from_select(["conversation_id", *columns, "created_at", "status_updated_at"], source)
+        .on_conflict_do_nothing(index_elements=["external_sid"])
+        .returning(Message.id)
+    )
+
+
+PG_CLAIM_INBOUND = _pg_claim_statement()

@@ -17,7 +17,7 @@ __all__ = [
     "build_translation",
     "normalize",
     "normalize_phrase",
-    "trie_pattern",
+    "tokenize",
 ]
 
 _ACCENTS = {
@@ -49,6 +49,9 @@ _ACCENTS = {
 # Characters dropped so that "can't", "cant" and "can’t" meet, and punctuation that only separates words.
 _DROP = "'’‘`´\u200d\ufe0f"
 _SPACE = '-–—_"“”()[]{}<>*~|\\=+@^…«»¿¡\t\r'
+# Punctuation that becomes a token of its own ("fever," -> "fever ,"); decimals are stitched back afterwards.
+_PUNCT_TOKENS = ".,;:!?$%#°"
+_DECIMAL_FIX = re.compile(r"(\d) ([.,]) (\d)")
 
 
 def build_translation(emoji: Mapping[str, str]) -> dict[int, str | None]:
@@ -61,7 +64,9 @@ def build_translation(emoji: Mapping[str, str]) -> dict[int, str | None]:
     for ch in _SPACE:
         table[ord(ch)] = " "
     table[ord("\n")] = " . "
-    table[ord("º")] = "°"
+    for ch in _PUNCT_TOKENS:
+        table[ord(ch)] = f" {ch} "
+    table[ord("º")] = " ° "
     for src, dst in emoji.items():
         if len(src) == 1:
             table[ord(src)] = dst
@@ -70,9 +75,17 @@ def build_translation(emoji: Mapping[str, str]) -> dict[int, str | None]:
     return table
 
 
+def tokenize(text: str, table: Mapping[int, str | None]) -> list[str]:
+    """Lower case, strip accents and apostrophes, map emoji, split punctuation off words, keep 38,4 and 101.2."""
+    s = text.lower().translate(table)
+    if " . " in s or " , " in s:
+        s = _DECIMAL_FIX.sub(r"\1\2\3", s)
+    return s.split()
+
+
 def normalize(text: str, table: Mapping[int, str | None]) -> str:
-    """Lower case, strip accents and apostrophes, map emoji, collapse whitespace."""
-    return " ".join(text.lower().translate(table).split())
+    """The normalised text: tokens joined by single spaces."""
+    return " ".join(tokenize(text, table))
 
 
 def normalize_phrase(phrase: str) -> str:
@@ -80,49 +93,8 @@ def normalize_phrase(phrase: str) -> str:
     decomposed = unicodedata.normalize("NFKD", phrase.lower())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     plain = plain.translate({ord(c): None for c in _DROP}).translate({ord(c): " " for c in _SPACE})
-    return " ".join(plain.split())
-
-
-def trie_pattern(phrases: Iterable[str]) -> str:
-    """A regex alternation built from a character trie: fast in Python's backtracking engine, longest first."""
-    root: dict[str, dict[str, object]] = {}
-    end = ""  # the empty key marks the end of a phrase
-    for phrase in phrases:
-        if not phrase:
-            continue
-        node: dict[str, object] = root  # type: ignore[assignment]
-        for ch in phrase:
-            child = node.get(ch)
-            if not isinstance(child, dict):
-                child = {}
-                node[ch] = child
-            node = child
-        node[end] = {}
-
-    def render(node: Mapping[str, object]) -> str:
-        terminal = end in node
-        branches: list[str] = []
-        singles: list[str] = []
-        for ch in sorted(k for k in node if k != end):
-            child = node[ch]
-            assert isinstance(child, dict)
-            sub = render(child)
-            if sub == "":
-                singles.append(re.escape(ch))
-            else:
-                branches.append(re.escape(ch) + sub)
-        if singles:
-            branches.append(singles[0] if len(singles) == 1 else "[" + "".join(singles) + "]")
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if terminal:
-            if len(branches) == 1 and not body.startswith("(?:"):
-                body = "(?:" + body + ")"
-            return body + "?"
-        return body
-
-    return render(root)
+    plain = plain.translate({ord(c): f" {c} " for c in _PUNCT_TOKENS})
+    return " ".join(_DECIMAL_FIX.sub(r"\1\2\3", plain).split())
 
 
 def _max_distance(length: int) -> int:
@@ -144,7 +116,7 @@ class FuzzyCorrector:
         vocabulary: Iterable[str],
         known: Iterable[str],
         *,
-        min_len: int = 5,
+        min_len: int = 4,
         cache_limit: int = 200_000,
     ) -> None:
         vocab = sorted({w for w in vocabulary if len(w) >= min_len and w.isalpha()})

@@ -102,7 +102,7 @@ def _integer(words: Sequence[str]) -> int | None:
                 current = value
             elif current >= 100 and current % 100 == 0 and value < 100:
                 current += value  # "one hundred and one", "ciento uno"
-            elif 20 <= current % 100 and current % 10 == 0 and value < 10:
+            elif current % 100 >= 20 and current % 10 == 0 and value < 10:
                 current += value  # "thirty nine", "treinta y nueve", "one hundred twenty one"
             else:
                 current = current * (10 if value < 10 else 100) + value  # "one oh one" read digit by digit

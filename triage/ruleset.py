@@ -1,19 +1,19 @@
 """The versioned triage ruleset: JSON data under triage/rules/, loaded once into typed, frozen objects.
 
-Everything that is compiled (the one combined scanner regex, the role tables, the fuzzy corrector) is built here
+Everything derived (the phrase tables the scanner walks, the fuzzy corrector) is built here
 once per ruleset and shared by every engine using it.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
-from triage.lexicon import FuzzyCorrector, build_translation, normalize_phrase, trie_pattern
+from triage.lexicon import FuzzyCorrector, build_translation, normalize_phrase
 from triage.numbers import DECIMAL_JOINERS, NUMBER_JOINERS, NUMBER_WORDS
+from triage.scanner import Lexicon, build_trie
 
 __all__ = [
     "LEVEL_NAMES",
@@ -36,15 +36,51 @@ MARKER_KINDS: Final = (
     "hypothetical",
     "boundary",
     "antipyretic",
+    "recurred",
 )
 # Phrases that only exist to swallow a marker inside them ("not sure if" is not a hypothetical "if").
 _FILLERS: Final = (
-    "not sure if", "not sure whether", "dont know if", "dont know whether", "wondering if", "unsure if",
-    "see if", "check if", "not sure", "no se si", "no estoy seguro si", "no estoy segura si", "no one",
-    "no matter", "no problem", "no worries", "not a problem", "not yet", "no way", "no rush", "no hurry",
-    "does not matter", "doesnt matter", "if possible", "if you can", "if thats ok", "if that is ok",
-    "if not", "if so", "even if", "as if", "no rush", "thats not", "did not know", "didnt know",
-    "no pasa nada", "no hay prisa", "si es posible", "si puede", "si pueden", "no se",
+    "not sure if",
+    "not sure whether",
+    "dont know if",
+    "dont know whether",
+    "wondering if",
+    "unsure if",
+    "see if",
+    "check if",
+    "not sure",
+    "no se si",
+    "no estoy seguro si",
+    "no estoy segura si",
+    "no one",
+    "no matter",
+    "no problem",
+    "no worries",
+    "not a problem",
+    "not yet",
+    "no way",
+    "no rush",
+    "no hurry",
+    "does not matter",
+    "doesnt matter",
+    "if possible",
+    "if you can",
+    "if thats ok",
+    "if that is ok",
+    "if not",
+    "if so",
+    "even if",
+    "as if",
+    "no rush",
+    "thats not",
+    "did not know",
+    "didnt know",
+    "no pasa nada",
+    "no hay prisa",
+    "si es posible",
+    "si puede",
+    "si pueden",
+    "no se",
 )
 
 
@@ -72,6 +108,7 @@ class Rule:
     count_setting: str | None = None
     fever_like: bool = False
     weak: bool = False
+    generic: bool = False
     flags: frozenset[str] = frozenset()
     demote: Demote | None = None
     explain: str = ""
@@ -94,27 +131,22 @@ class CompiledRuleset:
     version: str
     rules: tuple[Rule, ...]
     combos: tuple[Combo, ...]
-    # scanner
-    scanner: re.Pattern[str]
+    lexicon: Lexicon
     translation: dict[int, str | None]
-    phrase_terms: dict[str, tuple[str, ...]]
-    phrase_markers: dict[str, tuple[str, ...]]
-    phrase_topics: dict[str, tuple[str, ...]]
     rules_by_term: dict[str, tuple[Rule, ...]]
+    rule_order: dict[str, int]
     fuzzy: FuzzyCorrector
-    word_re: re.Pattern[str]
-    # number context
-    temp_context: re.Pattern[str]
+    # number context: single words looked up around a number
+    temp_context: frozenset[str]
     not_temp_before: frozenset[str]
     not_temp_after: frozenset[str]
-    vomit_count_units: re.Pattern[str]
-    stool_count_units: re.Pattern[str]
-    pain_context: re.Pattern[str]
-    oxygen_context: re.Pattern[str]
+    vomit_count_units: frozenset[str]  # phrases, up to four words
+    stool_count_units: frozenset[str]
+    pain_context: frozenset[str]
+    oxygen_context: frozenset[str]
     opt_out_exact: frozenset[str]
     chitchat_words: frozenset[str]
     spanish_hints: frozenset[str]
-    weak_symptoms: frozenset[str] = field(default_factory=frozenset)
 
 
 class RulesetError(ValueError):
@@ -157,10 +189,6 @@ def _langs(value: object, where: str) -> list[str]:
     return [p for p in (normalize_phrase(x) for x in phrases) if p]
 
 
-def _word_set_pattern(phrases: list[str]) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z0-9])(?:" + trie_pattern(phrases) + r")(?![a-z0-9])")
-
-
 def _parse_rule(raw: object, i: int, terms: set[str]) -> Rule:
     where = f"rules[{i}]"
     data = _obj(raw, where)
@@ -198,12 +226,11 @@ def _parse_rule(raw: object, i: int, terms: set[str]) -> Rule:
         set_aside_level=_level(data["set_aside_level"], where) if "set_aside_level" in data else None,
         treatment_levels=tuple((k, _level(v, f"{where}.treatment_levels")) for k, v in tl.items()),
         nadir=bool(data.get("nadir", False)),
-        anticoagulant_level=(
-            _level(data["anticoagulant_level"], where) if "anticoagulant_level" in data else None
-        ),
+        anticoagulant_level=(_level(data["anticoagulant_level"], where) if "anticoagulant_level" in data else None),
         count_setting=_str(data["count_setting"], where) if "count_setting" in data else None,
         fever_like=bool(data.get("fever_like", False)),
         weak=bool(data.get("weak", False)),
+        generic=bool(data.get("generic", False)),
         flags=frozenset(_strs(data.get("flags", []), f"{where}.flags")),
         demote=demote,
         explain=_str(data.get("explain", ""), f"{where}.explain"),
@@ -233,9 +260,7 @@ def _parse_combo(raw: object, i: int) -> Combo:
         all_of=groups,
         min_n=min_n,
         min_of=min_of,
-        anticoagulant_level=(
-            _level(data["anticoagulant_level"], where) if "anticoagulant_level" in data else None
-        ),
+        anticoagulant_level=(_level(data["anticoagulant_level"], where) if "anticoagulant_level" in data else None),
         explain=_str(data.get("explain", ""), f"{where}.explain"),
     )
 
@@ -250,9 +275,7 @@ def load_ruleset(raw: object | None = None, guard: object | None = None) -> Comp
     version = _str(data.get("version"), "version")
 
     terms_raw = _obj(data.get("terms"), "terms")
-    term_phrases: dict[str, list[str]] = {
-        name: _langs(value, f"terms.{name}") for name, value in terms_raw.items()
-    }
+    term_phrases: dict[str, list[str]] = {name: _langs(value, f"terms.{name}") for name, value in terms_raw.items()}
     rules_raw = data.get("rules")
     combos_raw = data.get("combos", [])
     if not isinstance(rules_raw, list) or not isinstance(combos_raw, list):
@@ -283,21 +306,14 @@ def load_ruleset(raw: object | None = None, guard: object | None = None) -> Comp
             phrase_topics.setdefault(p, []).append(topic)
 
     all_phrases = set(phrase_terms) | set(phrase_markers) | set(phrase_topics)
-    word_phrases = sorted(p for p in all_phrases if p and (p[0].isalnum() and p[-1].isalnum()))
-    other_phrases = sorted(p for p in all_phrases if p and p not in set(word_phrases))
-    scanner_parts = [
-        # pain score: 8/10, 8 out of 10, 8 de 10
-        r"(?P<s>(?<![\d.,/])(?:10|\d)(?:[.,]5)?\s?(?:/|out of|de|over)\s?10(?![\d.,/]))",
-        # a number: decimal point or decimal comma
-        r"(?P<n>(?<![\d.,])\d{1,4}(?:[.,]\d{1,2})?(?![\d]|[.,]\d))",
-        # punctuation that ends a clause (not a decimal separator)
-        r"(?P<p>[!?;:]|[.,](?!\d))",
-        r"(?P<d>\$)",
-        r"(?<![a-z0-9])(?P<t>" + trie_pattern(word_phrases) + r")(?![a-z0-9])",
-    ]
-    if other_phrases:
-        scanner_parts.append(r"(?P<o>" + trie_pattern(other_phrases) + r")")
-    scanner = re.compile("|".join(scanner_parts))
+    lexicon = Lexicon(
+        phrase_terms={k: tuple(v) for k, v in phrase_terms.items()},
+        phrase_markers={k: tuple(v) for k, v in phrase_markers.items()},
+        phrase_topics={k: tuple(v) for k, v in phrase_topics.items()},
+        trie=build_trie(sorted(all_phrases)),
+        singles=frozenset(p for p in all_phrases if " " not in p) | frozenset(".,;:!?$"),
+        pairs=frozenset((words[0], words[1]) for words in (p.split(" ") for p in all_phrases) if len(words) > 1),
+    )
 
     rules_by_term: dict[str, list[Rule]] = {}
     for rule in rules:
@@ -318,38 +334,26 @@ def load_ruleset(raw: object | None = None, guard: object | None = None) -> Comp
     guard_data = _obj(_read_json("fuzzy_guard.json") if guard is None else guard, "fuzzy_guard")
     known.update(_strs(guard_data.get("words", []), "fuzzy_guard.words"))
 
-    def wordlist(name: str) -> list[str]:
-        return _langs(markers.get(name, []), f"markers.{name}")
+    def words(name: str) -> frozenset[str]:
+        return frozenset(_langs(markers.get(name, []), f"markers.{name}"))
 
     return CompiledRuleset(
         version=version,
         rules=rules,
         combos=combos,
-        scanner=scanner,
+        lexicon=lexicon,
         translation=build_translation(emoji),
-        phrase_terms={k: tuple(v) for k, v in phrase_terms.items()},
-        phrase_markers={k: tuple(v) for k, v in phrase_markers.items()},
-        phrase_topics={k: tuple(v) for k, v in phrase_topics.items()},
         rules_by_term={k: tuple(v) for k, v in rules_by_term.items()},
+        rule_order={r.id: i for i, r in enumerate(rules)},
         fuzzy=FuzzyCorrector(vocabulary, known),
-        word_re=re.compile(r"[a-z]{5,}"),
-        temp_context=re.compile(
-            r"°|(?<![a-z0-9])(?:" + trie_pattern([p for p in wordlist("temp_context") if p != "°"]) + r")(?![a-z0-9])"
-        ),
-        not_temp_before=frozenset(wordlist("not_temp_before") + ["$", "#", "no."]),
-        not_temp_after=frozenset(_langs(markers.get("not_temp_after", []), "markers.not_temp_after")),
-        vomit_count_units=re.compile(
-            r"\s?(?:" + trie_pattern(wordlist("vomit_count_units")) + r")(?![a-z0-9])"
-        ),
-        stool_count_units=re.compile(
-            r"\s?(?:(?:loose|watery|liquid|more|big|small)\s)?(?:"
-            + trie_pattern(wordlist("stool_count_units"))
-            + r")(?![a-z0-9])"
-        ),
-        pain_context=_word_set_pattern(wordlist("pain_score_context")),
-        oxygen_context=_word_set_pattern(wordlist("oxygen_context")),
+        temp_context=words("temp_context"),
+        not_temp_before=words("not_temp_before") | {"$", "#"},
+        not_temp_after=words("not_temp_after") | {"%", "/"},
+        vomit_count_units=words("vomit_count_units"),
+        stool_count_units=words("stool_count_units"),
+        pain_context=words("pain_score_context"),
+        oxygen_context=words("oxygen_context"),
         opt_out_exact=frozenset(normalize_phrase(p) for p in _strs(data.get("opt_out_exact", []), "opt_out")),
         chitchat_words=frozenset(chitchat),
         spanish_hints=frozenset(_strs(data.get("spanish_hints", []), "spanish_hints")),
-        weak_symptoms=frozenset(r.symptom for r in rules if r.weak),
     )

@@ -1,0 +1,342 @@
+"""One or more tests per rule and per trap, in both languages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from triage.engine import (
+    RULESET_VERSION,
+    Finding,
+    Level,
+    PatientContext,
+    Treatment,
+    TriageEngine,
+    TriageResult,
+    TriageSettings,
+    assess,
+)
+from triage.ruleset import load_ruleset
+
+NO_ANTICOAG = PatientContext(on_anticoagulant=False)
+
+
+def level(text: str, context: PatientContext | None = None) -> Level:
+    return assess(text, context).level
+
+
+def findings(result: TriageResult, rule_id: str) -> list[Finding]:
+    return [f for f in result.findings if f.rule_id == rule_id]
+
+
+# ---- levels -------------------------------------------------------------------------------------------------
+
+
+def test_levels_are_ordered_strings() -> None:
+    assert Level.NON_CLINICAL < Level.ROUTINE < Level.URGENT < Level.EMERGENCY
+    assert max(Level.ROUTINE, Level.EMERGENCY, Level.URGENT) is Level.EMERGENCY
+    assert isinstance(Level.URGENT, str)
+    assert Level.URGENT.value == "urgent"
+    assert sorted([Level.EMERGENCY, Level.NON_CLINICAL]) == [Level.NON_CLINICAL, Level.EMERGENCY]
+
+
+def test_every_rule_in_the_data_is_reachable_and_versioned() -> None:
+    rs = load_ruleset()
+    assert rs.version == RULESET_VERSION
+    assert len({r.id for r in rs.rules}) == len(rs.rules)
+
+
+# ---- temperature --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("my temp is 38,4 and i have chills", 38.4, "°C"),
+        ("temp 101.2", 101.2, "°F"),
+        ("a temperature of one hundred and one", 101.0, "°F"),
+        ("tiene fiebre de ciento uno", 101.0, "°F"),
+        ("treinta y ocho punto cinco de fiebre", 38.5, "°C"),
+        ("she is at 102 F", 102.0, "°F"),
+        ("38.2C this morning", 38.2, "°C"),
+        ("thermometer says one oh one point four", 101.4, "°F"),
+    ],
+)
+def test_temperature_readings_are_parsed(text: str, value: float, unit: str) -> None:
+    result = assess(text)
+    (reading,) = findings(result, "temperature_fever")
+    assert reading.value == pytest.approx(value)
+    assert reading.unit == unit
+    assert result.level is Level.URGENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much is the $100.40 copay",
+        "bp 101/62 this morning",
+        "we are in room 101",
+        "cycle 38 of maintenance",
+        "call me at 555 101 2020",
+        "my number is 305-101-3838",
+        "appointment 10/12 at 10:30",
+        "i weigh 101 lbs",
+        "platelets were 101 last week",
+        "pulse 104 and i feel fine",
+    ],
+)
+def test_numbers_that_are_not_temperatures(text: str) -> None:
+    result = assess(text)
+    assert not [f for f in result.findings if f.rule_id.startswith("temperature_")]
+    assert result.level < Level.URGENT
+
+
+def test_threshold_is_a_setting() -> None:
+    us = TriageEngine(TriageSettings())
+    ukons = TriageEngine(TriageSettings(fever_threshold_c=37.5))
+    assert us.assess("temp 37.8 feeling ok").level is Level.ROUTINE
+    assert ukons.assess("temp 37.8 feeling ok").level is Level.URGENT
+    assert us.assess("temp 100.4").level is Level.URGENT
+    assert us.assess("temp 100.3").level is Level.ROUTINE
+
+
+def test_a_current_reading_in_a_question_counts() -> None:
+    assert level("is 101.5 a fever?") is Level.URGENT
+    assert level("is 99.5 a fever?") is Level.ROUTINE
+
+
+def test_fever_brought_down_by_acetaminophen_still_counts() -> None:
+    assert level("fever went away after tylenol") is Level.URGENT
+    assert level("temp was 101 earlier, took tylenol, now 98.9") is Level.URGENT
+
+
+def test_chills_without_thermometer_and_low_temperature() -> None:
+    assert level("shaking chills, no thermometer") is Level.URGENT
+    assert level("temp 35.4 and i feel awful") is Level.URGENT
+
+
+def test_sepsis_signs_are_an_emergency() -> None:
+    assert level("fever of 101 and he's confused") is Level.EMERGENCY
+    assert level("tiene fiebre y respira muy rapido") is Level.EMERGENCY
+
+
+# ---- negation, resolution, hypotheticals --------------------------------------------------------------------
+
+
+def test_negation_has_a_scope() -> None:
+    result = assess("no fever but my gums keep bleeding")
+    assert result.level is Level.URGENT
+    (fever,) = findings(result, "fever_reported")
+    assert fever.negated
+    assert not fever.current
+    assert "gum_bleeding" in result.symptoms
+
+
+@pytest.mark.parametrize(
+    "text", ["no fever", "sin fiebre", "ya no tengo fiebre", "denies fever or chills", "no tengo escalofrios"]
+)
+def test_negated_fever_sets_aside(text: str) -> None:
+    assert level(text) is Level.ROUTINE
+
+
+def test_resolved_and_past_findings() -> None:
+    assert level("had a fever last week, fine now") is Level.ROUTINE
+    assert level("tuve fiebre el mes pasado, ya estoy bien") is Level.ROUTINE
+    assert level("had a fever last week and now it's back") is Level.URGENT
+
+
+def test_hypotheticals_trigger_nothing_but_instructions_do_not_read_as_readings() -> None:
+    assert level("what if I get a fever?") is Level.ROUTINE
+    assert level("the nurse said to call if it goes over 100.4") is Level.ROUTINE
+    assert level("y si me da fiebre en la noche?") is Level.ROUTINE
+    assert level("not sure if its a fever but i have chills") is Level.URGENT
+
+
+# ---- GI -----------------------------------------------------------------------------------------------------
+
+
+def test_vomiting_counts() -> None:
+    result = assess("threw up 6 times today")
+    (vomit,) = findings(result, "vomiting")
+    assert vomit.value == 6
+    assert result.level is Level.URGENT
+    assert level("vomited twice, keeping water down") is Level.ROUTINE
+    assert level("vomite 6 veces") is Level.URGENT
+
+
+def test_diarrhoea_counts_and_immunotherapy() -> None:
+    assert level("8 BMs today") is Level.URGENT
+    assert level("diarrhea 2 times today") is Level.ROUTINE
+    immuno = PatientContext(treatment=Treatment.IMMUNOTHERAPY)
+    result = assess("diarrhea 2 times today", immuno)
+    assert result.level is Level.URGENT
+    assert any("immunotherapy" in c for c in result.context_changes)
+    assert level("5 loose stools and the imodium isn't helping") is Level.URGENT
+
+
+def test_cant_keep_fluids_down() -> None:
+    assert level("can't keep anything down") is Level.URGENT
+    assert level("no puedo retener nada") is Level.URGENT
+    assert level("I'm not able to keep any food down") is Level.URGENT
+
+
+def test_bleeding_levels() -> None:
+    assert level("little nosebleed this morning, stopped after a few minutes") is Level.ROUTINE
+    assert level("nose keeps bleeding on and off") is Level.URGENT
+    assert level("nosebleed 30 minutes and it wont stop") is Level.EMERGENCY
+    assert level("throwing up blood") is Level.EMERGENCY
+    assert level("blood in my urine") is Level.URGENT
+    assert level("black tarry stools") is Level.URGENT
+
+
+# ---- breathing, chest, neuro --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["chest pain", "my chest hurts", "dolor de pecho", "me duele mucho el pecho", "tengo chest pain"]
+)
+def test_any_chest_pain_is_an_emergency(text: str) -> None:
+    result = assess(text)
+    assert result.level is Level.EMERGENCY
+    assert "call_911" in result.flags
+
+
+def test_breathing() -> None:
+    assert level("SOB walking up stairs") is Level.URGENT
+    assert level("short of breath even sitting down") is Level.EMERGENCY
+    assert level("no puedo respirar") is Level.EMERGENCY
+    assert level("pulse ox 87%") is Level.EMERGENCY
+    assert level("o2 sat 97") is Level.ROUTINE
+
+
+def test_neuro_and_cord_compression() -> None:
+    assert level("he just had a seizure") is Level.EMERGENCY
+    assert level("back pain and my legs are tingling") is Level.URGENT
+    assert level("my legs gave out and i can't move them") is Level.EMERGENCY
+    assert level("dad is confused today") is Level.URGENT
+
+
+# ---- immunotherapy, context ---------------------------------------------------------------------------------
+
+
+def test_unknown_context_is_chemotherapy() -> None:
+    result = assess("small cough")
+    assert result.level is Level.ROUTINE
+    assert any("chemotherapy" in a for a in result.assumptions)
+
+
+def test_immunotherapy_raises_cough_and_text_mentions_count() -> None:
+    assert level("new cough", PatientContext(treatment=Treatment.IMMUNOTHERAPY)) is Level.URGENT
+    assert level("new cough since my keytruda") is Level.URGENT
+
+
+def test_nadir_raises_infection_signs() -> None:
+    ctx = PatientContext(treatment=Treatment.CHEMOTHERAPY, days_since_dose=9)
+    result = assess("sore throat", ctx)
+    assert result.level is Level.URGENT
+    assert any("nadir" in c for c in result.context_changes)
+    assert level("sore throat", PatientContext(treatment=Treatment.CHEMOTHERAPY, days_since_dose=20)) is Level.ROUTINE
+
+
+def test_fall_with_head_injury_on_anticoagulant() -> None:
+    assert level("fell and hit my head", PatientContext(on_anticoagulant=True)) is Level.EMERGENCY
+    assert level("fell and hit my head", NO_ANTICOAG) is Level.URGENT
+    assert level("fell and hit my head, i take eliquis", NO_ANTICOAG) is Level.EMERGENCY
+    assert level("fell and hit my head, not on blood thinners", NO_ANTICOAG) is Level.URGENT
+
+
+# ---- mental health ------------------------------------------------------------------------------------------
+
+
+def test_suicide_risk_gives_988() -> None:
+    active = assess("i have a plan to kill myself")
+    assert active.level is Level.EMERGENCY
+    assert "give_988" in active.flags
+    passive = assess("i dont want to live anymore")
+    assert passive.level is Level.URGENT
+    assert "give_988" in passive.flags
+    assert "give_988" in assess("ya no quiero vivir").flags
+
+
+# ---- admin, topics ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("can i reschedule my appointment", "scheduling"),
+        ("is my prescription ready for pickup", "pharmacy"),
+        ("question about my bill", "billing"),
+        ("thank you!", "thanks"),
+        ("STOP", "opt_out"),
+        ("necesito cambiar mi cita", "scheduling"),
+        ("muchas gracias", "thanks"),
+    ],
+)
+def test_non_clinical_topics(text: str, topic: str) -> None:
+    result = assess(text)
+    assert result.level is Level.NON_CLINICAL
+    assert topic in result.topics
+
+
+def test_red_flag_inside_admin_message_counts() -> None:
+    result = assess("can I move Thursday? also my nose has been bleeding all evening")
+    assert result.level is Level.URGENT
+    assert "scheduling" in result.topics
+
+
+def test_unrecognised_message_is_routine() -> None:
+    assert level("my daughter is coming with me") is Level.ROUTINE
+
+
+# ---- spelling, emoji, caregivers, long transcripts ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "symptom"),
+    [
+        ("i have a feaver", "fever"),
+        ("temprature 101.3", "fever"),
+        ("diarea since this morning", "diarrhea"),
+        ("vomitting all day", "vomiting"),
+        ("SOB", "breathlessness"),
+        ("N/V after chemo", "vomiting"),
+        ("🤒", "fever"),
+    ],
+)
+def test_typos_abbreviations_and_emoji(text: str, symptom: str) -> None:
+    assert symptom in assess(text).symptoms
+
+
+def test_ordinary_words_are_not_corrected_into_symptoms() -> None:
+    assert level("i never got the letter") < Level.URGENT
+    assert level("fewer questions this time") < Level.URGENT
+
+
+def test_caregiver_and_long_transcript_with_red_flag_at_the_end() -> None:
+    filler = "um so she had her treatment tuesday and things were mostly ok and she ate some soup " * 12
+    result = assess(filler + "and then tonight her temperature was a hundred and one point two")
+    assert result.level is Level.URGENT
+
+
+# ---- result shape -------------------------------------------------------------------------------------------
+
+
+def test_result_explains_and_serialises() -> None:
+    result = assess("my temp is 38,4 and i have chills")
+    text = result.explain()
+    for part in ("temperature_fever", "38,4", "38.4", "°C", "chills_rigors"):
+        assert part in text
+    assert RULESET_VERSION in text
+    data = result.to_dict()
+    assert json.loads(json.dumps(data))["level"] == "urgent"
+    assert result.symptoms == ["fever", "chills"]
+    assert result.ruleset_version == RULESET_VERSION
+
+
+def test_assess_is_pure_and_repeatable() -> None:
+    engine = TriageEngine()
+    a = engine.assess("feaver 101 and chills")
+    b = engine.assess("feaver 101 and chills")
+    assert a == b

@@ -77,3 +77,48 @@ def test_chat_rejects_a_number_that_is_not_one(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "--from" in out.stderr
+
+
+def test_triage_explains_rule_words_value_unit_and_ruleset_version(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [CARELINE, "triage", "my temp is 38,4 and i have chills"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    text = out.stdout
+    assert text.upper().startswith("URGENT")
+    assert "temperature_fever" in text  # the rule
+    assert "'38,4'" in text  # the matched words
+    assert "38.4 °C" in text  # the parsed value and unit
+    assert "chills" in text
+    from triage.engine import RULESET_VERSION
+
+    assert RULESET_VERSION in text
+
+
+def test_triage_jsonl_keeps_order_and_reports_bad_lines_by_number(tmp_path: Path) -> None:
+    import json
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        '{"id": "a", "text": "101.8 and shaking"}\n'
+        "not json\n"
+        '{"id": "b", "text": "can I move my appointment to friday?"}\n'
+        '{"id": "c", "text": "tengo fiebre de 39", "lang": "es"}\n'
+    )
+    dest = tmp_path / "out.jsonl"
+    out = subprocess.run(
+        [CARELINE, "triage", "--jsonl", str(src), "--out", str(dest)],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "line 2" in out.stderr
+    rows = [json.loads(line) for line in dest.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b", "c"]
+    assert [r["level"] for r in rows] == ["urgent", "non_clinical", "urgent"]
+    assert all(set(r) == {"id", "level", "symptoms", "explanation"} for r in rows)

@@ -41,7 +41,8 @@ async def test_console_transport_stores_replies_and_accepts_only_loopback_webhoo
     await settle(services)
     (reply,) = await outbound(services)
     assert reply.status == "delivered"
-    assert reply.external_sid is not None and reply.external_sid.startswith("CO")
+    assert reply.external_sid is not None
+    assert reply.external_sid.startswith("CO")
     assert fake_twilio.requests == []  # nothing left the machine
     # From anywhere else: refused, nothing stored.
     before = await count_messages(services)

@@ -56,7 +56,8 @@ async def test_a_text_is_sent_once_with_a_status_callback(
     (sent,) = fake_twilio.messages_sent
     assert (sent.to, sent.from_, sent.body) == (PATIENT, SMS_FROM, "Reminder: lab draw tomorrow at 9:00.")
     assert sent.status_callback == f"{settings.public_url}/twilio/sms/status"
-    assert sent.validity_period is not None and 0 < sent.validity_period <= settings.sms_ttl_s
+    assert sent.validity_period is not None
+    assert 0 < sent.validity_period <= settings.sms_ttl_s
     msg = await _get(services, message_id)
     assert msg.external_sid == sent.sid
     assert msg.status == MessageStatus.QUEUED

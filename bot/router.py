@@ -17,6 +17,7 @@ from flows.consent import (
     ConsentAction,
     classify_consent,
     help_text,
+    is_ambiguous_opt_in,
     is_bare_keyword,
     opt_in_confirmation,
     opt_out_confirmation,
@@ -76,7 +77,10 @@ async def handle_message(ctx: HandleContext, message: Message) -> list[Message]:
     elif action is ConsentAction.OPT_IN:
         if await repo.record_opt_in(ctx.session, phone, "keyword", ctx.now, message.id):
             await ctx.reply(opt_in_confirmation(ctx.practice, lang), kind="consent_confirmation")
-        return ctx.outbox
+            return ctx.outbox
+        if not is_ambiguous_opt_in(text):
+            return ctx.outbox
+        # "YES" from a subscribed number is an answer (to a reminder, say), not a consent keyword.
     elif action is ConsentAction.HELP:
         await ctx.reply(help_text(ctx.practice, ctx.services.settings.practice_phone, lang), kind="help")
         return ctx.outbox

@@ -82,6 +82,11 @@ def is_bare_keyword(text: str) -> bool:
     return bare in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS | HELP_KEYWORDS
 
 
+def is_ambiguous_opt_in(text: str) -> bool:
+    """YES opts back in only when the number is opted out; otherwise it answers a question."""
+    return re.sub(r"[\s.!¡?¿,;:\"'()*]+", "", _fold(text)) in {"yes"}
+
+
 def opt_out_confirmation(practice: str, lang: str) -> str:
     if lang == "es":
         return f"{practice}: ya no recibirá mensajes de texto. Responda START para volver a recibirlos."

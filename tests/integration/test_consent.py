@@ -21,8 +21,9 @@ async def text(client: TestClient[Any, Any], settings: Settings, services: Servi
     await settle(services)
 
 
-@pytest.mark.parametrize("keyword", ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
-                                     "REVOKE", "OPTOUT"])
+@pytest.mark.parametrize(
+    "keyword", ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]
+)
 async def test_stop_keywords_opt_out_with_one_confirmation(
     client: TestClient[Any, Any], settings: Settings, services: Services, fake_twilio: FakeTwilio, keyword: str
 ) -> None:
@@ -97,8 +98,9 @@ async def test_natural_revocations_opt_out(
     assert ("recibirá" in confirmation.body) == (lang == "es")
 
 
-@pytest.mark.parametrize("body", ["cancel my appointment on friday", "I want to stop my chemo, can we talk?",
-                                  "the pain doesn't stop"])
+@pytest.mark.parametrize(
+    "body", ["cancel my appointment on friday", "I want to stop my chemo, can we talk?", "the pain doesn't stop"]
+)
 async def test_sentences_with_keywords_inside_do_not_opt_out(
     client: TestClient[Any, Any], settings: Settings, services: Services, body: str
 ) -> None:
@@ -122,3 +124,20 @@ async def test_opt_out_is_kept_per_number_across_conversations(
     assert await opted_out(services, other)
     assert not await opted_out(services, PATIENT)
     assert {m.to for m in fake_twilio.messages_sent} == {other, PATIENT}
+
+
+async def test_yes_from_a_subscribed_number_is_an_answer_not_a_swallowed_keyword(
+    client: TestClient[Any, Any], settings: Settings, services: Services, fake_twilio: FakeTwilio
+) -> None:
+    await text(client, settings, services, "YES")
+    assert len(fake_twilio.messages_sent) == 1  # answered (acknowledged), not silently dropped
+    assert "subscribed again" not in fake_twilio.messages_sent[0].body
+
+
+async def test_yes_from_an_opted_out_number_opts_back_in(
+    client: TestClient[Any, Any], settings: Settings, services: Services, fake_twilio: FakeTwilio
+) -> None:
+    await text(client, settings, services, "STOP")
+    await text(client, settings, services, "yes")
+    assert not await opted_out(services, PATIENT)
+    assert "subscribed again" in fake_twilio.messages_sent[-1].body

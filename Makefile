@@ -52,6 +52,7 @@ bench: install services
 	@command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)) || echo "wrk not installed: the webhook benchmark falls back to a Python load generator"
 	$(PY) bench/webhook_sms.py
 	@if [ -f bench/triage.py ]; then $(PY) bench/triage.py; fi
+	$(PY) bench/page_latency.py
 
 clean:
 	rm -rf $(VENV) careline.db careline.db-wal careline.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -10,11 +10,13 @@ from datetime import datetime
 from aiohttp import web
 
 from bot import web as views
+from bot.api import setup_api
 from bot.jobs import InProcessQueue
 from bot.keys import SERVICES, SETTINGS
 from bot.logging import get_logger
 from bot.services import Services, open_services, utc_now
 from bot.settings import Settings
+from bot.voice import setup_voice
 
 log = get_logger(__name__)
 
@@ -33,6 +35,8 @@ def create_app(
     app.router.add_get("/healthz", views.healthz)
     app.router.add_get("/readyz", views.readyz)
     app.router.add_get("/metrics", views.metrics_view)
+    setup_voice(app)  # /twilio/voice/* (bot/voice.py)
+    setup_api(app)  # /api/v1 (bot/api)
     return app
 
 

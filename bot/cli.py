@@ -31,6 +31,17 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--from", dest="sender", required=True, help="the patient's number, e.g. +15555550123")
 
     sub.add_parser("triage", help="triage a text: careline triage 'text' | --jsonl IN [--out OUT]", add_help=False)
+
+    token = sub.add_parser("token", help="API bearer tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a token and print it (only its hash is stored)")
+    create.add_argument("--role", required=True, choices=("admin", "nurse", "viewer"))
+    create.add_argument("--name", default="", help="a label, e.g. who or what uses it")
+    create.add_argument("--staff-id", type=int, default=None, help="acts (acks, closes) as this staff member")
+
+    imp = sub.add_parser("import", help="import staff or rotations from a CSV file (all rows or none)")
+    imp.add_argument("kind", choices=("staff", "rotations"))
+    imp.add_argument("file", help="CSV with a header row; see README 'Paging and escalation'")
     return parser
 
 
@@ -59,6 +70,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_seed(settings))
     if args.command == "chat":
         return asyncio.run(_chat(settings, args.sender))
+    if args.command == "token":
+        return asyncio.run(_token(settings, args.role, args.name, args.staff_id))
+    if args.command == "import":
+        try:
+            with open(args.file, encoding="utf-8", newline="") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"{args.file}: {exc}", file=sys.stderr)
+            return 2
+        return asyncio.run(_import(settings, args.kind, args.file, text))
     return 2
 
 
@@ -160,6 +181,39 @@ async def _chat(settings: Settings, sender: str) -> int:
     finally:
         await services.close()
     return 0
+
+
+async def _token(settings: Settings, role: str, name: str, staff_id: int | None) -> int:
+    from bot.api.auth import create_token
+    from bot.services import utc_now
+    from storage.db import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            token = await create_token(session, role=role, now=utc_now(), name=name, staff_id=staff_id)
+    finally:
+        await engine.dispose()
+    print(token)
+    return 0
+
+
+async def _import(settings: Settings, kind: str, path: str, text: str) -> int:
+    """Import in one transaction; the importers write nothing unless every row is valid."""
+    from bot.importer import import_rotations, import_staff
+    from bot.services import utc_now
+    from storage.db import create_engine, session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            run = import_staff if kind == "staff" else import_rotations
+            report = await run(session, text, utc_now())
+    finally:
+        await engine.dispose()
+    for line in report.lines():
+        print(f"{path}: {line}", file=sys.stderr if not report.ok else sys.stdout)
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import metrics
 from bot.logging import get_logger
+from bot.paging import enqueue_inbound
 from bot.services import Services
 from channels.phone import mask
 from channels.types import InboundMessage
@@ -60,7 +61,8 @@ async def store_inbound(services: Services, inbound: InboundMessage) -> int | No
     metrics.INBOUND.labels(outcome="stored").inc()
     log.debug("inbound_stored", message_id=message_id, sender=mask(inbound.sender))
     try:
-        await services.queue.enqueue("process_inbound", message_id, job_id=f"inbound:{message_id}")
+        # Urgent-looking texts jump the job queue (bot/paging.py); the rest are first come, first served.
+        await enqueue_inbound(services, message_id, inbound.text)
     except Exception as exc:
         # Stored is what matters: the sweeper queues it once the queue is back.
         log.warning("enqueue_failed", job="process_inbound", message_id=message_id, error=type(exc).__name__)

@@ -42,6 +42,38 @@ class Settings(BaseSettings):
     sending_stale_s: float = 120.0
     log_level: str = "INFO"
 
+    # Paging and escalation (issue 4; README "Paging and escalation").
+    paging_enabled: bool = True
+    fallback_phone: str = ""  # out-of-steps alerts; empty = practice_phone
+    # Routing is configuration: a triage level ("emergency", "urgent", "routine", "non_clinical") or a request
+    # ("topic:scheduling", "topic:pharmacy" from triage topics, "flow:<outcome>") maps to a queue; unmapped = none.
+    routing: dict[str, str] = Field(
+        default_factory=lambda: {
+            "emergency": "triage",
+            "urgent": "triage",
+            "routine": "care-team",
+            "topic:scheduling": "scheduling",
+            "topic:pharmacy": "pharmacy",
+            "flow:scheduling": "scheduling",
+            "flow:pharmacy": "pharmacy",
+        }
+    )
+    # Queues that page (by their policy key); the others are worked from the console in business hours.
+    queue_policies: dict[str, str] = Field(default_factory=lambda: {"triage": "default"})
+    emergency_start_step: int = 1
+    urgent_callback_minutes: int = 30
+    business_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # 0 = Monday
+    business_open: str = "08:00"
+    business_close: str = "17:00"
+    page_ttl_s: int = 15 * 60
+    voice_ring_timeout_s: int = 30
+    calling_stale_s: float = 120.0
+    note_window_s: float = 30 * 60
+    # arq worker: jobs run at once (max_jobs) and how often an idle worker looks for due jobs.
+    worker_max_jobs: int = 50
+    worker_poll_delay_s: float = 0.05
+    worker_queue_read_limit: int = 5
+
     @field_validator("practice_timezone")
     @classmethod
     def _zone_exists(cls, value: str) -> str:
@@ -60,6 +92,11 @@ class Settings(BaseSettings):
     def twilio_enabled(self) -> bool:
         """With no credentials Careline uses the console transport."""
         return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def alert_phone(self) -> str:
+        """Where out-of-steps alerts go: CARELINE_FALLBACK_PHONE, else the practice's phone."""
+        return self.fallback_phone or self.practice_phone
 
     @property
     def zone(self) -> ZoneInfo:

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from bot.jobs import JobFunc
 from bot.logging import get_logger
 from bot.outbound import reconcile_message, send_message
+from bot.paging import fire_step, flush_after_commit, place_call, sweep_paging
 from bot.processing import process_inbound
 from bot.services import Services
 from storage.models import Direction, Message, MessageStatus
@@ -65,6 +66,8 @@ async def sweep(services: Services) -> dict[str, int]:
         counts["reconcile"] += await services.queue.enqueue("reconcile_message", message_id)
     if any(counts.values()):
         log.info("sweep_requeued", **counts)
+    paging = await sweep_paging(services)  # paging timers whose job was lost, voice pages (bot/paging.py)
+    counts.update({f"paging_{name}": n for name, n in paging.items()})
     return counts
 
 
@@ -72,9 +75,23 @@ async def sweep_job(services: Services) -> None:
     await sweep(services)
 
 
+def _flushing(fn: JobFunc) -> JobFunc:
+    """Finish the job only once the jobs its transactions queued after commit are enqueued (bot/paging.py)."""
+
+    async def job(services: Services, *args: int | str) -> None:
+        try:
+            await fn(services, *args)
+        finally:
+            await flush_after_commit()
+
+    return job
+
+
 REGISTRY: dict[str, JobFunc] = {
-    "process_inbound": process_inbound,
+    "process_inbound": _flushing(process_inbound),
     "send_message": send_message,
     "reconcile_message": reconcile_message,
     "sweep": sweep_job,
+    "fire_step": _flushing(fire_step),
+    "place_call": place_call,
 }

@@ -10,8 +10,8 @@ import asyncio
 import os
 import shutil
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,15 @@ TABLES = (
     "conversations",
     "patients",
     "staff",
+    # paging (storage/paging.py)
+    "api_tokens",
+    "oncall_rotations",
+    "oncall_overrides",
+    "escalation_policies",
+    "escalation_events",
+    "pages",
+    "escalation_steps",
+    "escalations",
 )
 
 

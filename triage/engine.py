@@ -330,14 +330,9 @@ class TriageEngine:
         corrections: list[tuple[str, str]] = []
         unknown = rs.fuzzy.unknown_tokens(tokens)
         if unknown:
-            fixes: dict[str, str] = {}
-            for tok in unknown:
-                if len(tok) >= 4 and tok.isalpha():
-                    fixed = rs.fuzzy.correct_token(tok)
-                    if fixed is not None:
-                        fixes[tok] = fixed
+            fixes = rs.fuzzy.corrections(unknown)
             if fixes:
-                tokens = [fixes.get(t, t) for t in tokens]
+                tokens = list(map(fixes.get, tokens, tokens))
                 corrections = sorted(fixes.items())
         scan = scan_tokens(rs.lexicon, tokens)
         return _Assessment(rs, self.settings, ctx, scan, tuple(corrections)).result()

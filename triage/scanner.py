@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import add, or_
 from typing import Final, NamedTuple
 
 from triage.numbers import DECIMAL_JOINERS, NUMBER_JOINERS, NUMBER_WORDS, parse_decimal, parse_number_words
@@ -64,6 +65,7 @@ class Lexicon:
     trie: dict[str, TrieNode]  # token trie of every phrase: word -> (children, phrase if one ends here)
     singles: frozenset[str]  # one-word phrases and punctuation: a token worth a look on its own
     pairs: frozenset[tuple[str, str]]  # first two words of longer phrases
+    starters: frozenset[str] = frozenset()  # first words of every phrase, and punctuation
 
 
 class Tok(NamedTuple):
@@ -103,27 +105,21 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
     result = Scan(tokens, norm)
     if not norm:
         return result
+    n = len(tokens)
     lens = list(map(len, tokens))
     # ends[i] - 1 is the end offset of token i in the normalised text (tokens joined by one space)
-    ends = [c + k + 1 for k, c in enumerate(accumulate(lens))]
+    ends = list(map(add, accumulate(lens), range(1, n + 1)))
 
     def start_of(i: int) -> int:
         return ends[i] - lens[i] - 1
 
     trie = lex.trie
-    singles = lex.singles
-    pairs = lex.pairs
-    following = tokens[1:]
-    following.append("")
-    hits = [
-        i
-        for i, (a, b) in enumerate(zip(tokens, following, strict=True))
-        if a in singles or (a, b) in pairs or a[0] in _DIGITS
-    ]
+    # Tokens worth a look, found at C speed: a phrase's first word, or anything sorting before ":" (digits and
+    # punctuation). The trie walk below drops first words whose phrase does not go on.
+    hits = list(compress(range(n), map(or_, map(lex.starters.__contains__, tokens), map(":".__gt__, tokens))))
     phrase_terms = lex.phrase_terms
     phrase_markers = lex.phrase_markers
     phrase_topics = lex.phrase_topics
-    n = len(tokens)
     clause = 0
     sentence = 0
     skip = -1

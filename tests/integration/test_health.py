@@ -46,8 +46,6 @@ async def test_console_transport_stores_replies_and_accepts_only_loopback_webhoo
     assert fake_twilio.requests == []  # nothing left the machine
     # From anywhere else: refused, nothing stored.
     before = await count_messages(services)
-    resp = await client.post(
-        "/twilio/sms", data=sms_params("from afar"), headers={"X-Forwarded-For": "203.0.113.9"}
-    )
+    resp = await client.post("/twilio/sms", data=sms_params("from afar"), headers={"X-Forwarded-For": "203.0.113.9"})
     assert resp.status == 200  # X-Forwarded-For is not trusted: the peer is still loopback
     assert await count_messages(services) == before + 1

@@ -271,21 +271,16 @@ async def reconcile_message(services: Services, message_id: int) -> None:
     if found is not None:
         await _adopt(services, message_id, found.sid, found.status)
         return
-    resend = False
+    retry = msg.attempts < settings.send_max_attempts
     async with services.sessions() as session, session.begin():
-        result = await session.execute(
-            update(Message)
-            .where(
-                Message.id == message_id,
-                Message.status.in_((MessageStatus.UNKNOWN, MessageStatus.SENDING_REQUEST)),
-            )
-            .values(
-                status=(MessageStatus.PENDING if (msg.attempts < settings.send_max_attempts) else MessageStatus.FAILED),
-                next_attempt_at=now,
-                status_updated_at=now,
-            )
+        moved = await _settle_in_flight(
+            session,
+            message_id,
+            status=MessageStatus.PENDING if retry else MessageStatus.FAILED,
+            next_attempt_at=now,
+            status_updated_at=now,
         )
-        resend = bool(getattr(result, "rowcount", 0)) and msg.attempts < settings.send_max_attempts
+    resend = moved and retry
     log.info("reconciled_not_found", message_id=message_id, resend=resend)
     if resend:
         await enqueue_send(services, message_id)
@@ -294,21 +289,29 @@ async def reconcile_message(services: Services, message_id: int) -> None:
 async def _adopt(services: Services, message_id: int, sid: str, status: str) -> None:
     now = services.now()
     async with services.sessions() as session, session.begin():
-        result = await session.execute(
-            update(Message)
-            .where(
-                Message.id == message_id,
-                Message.status.in_((MessageStatus.UNKNOWN, MessageStatus.SENDING_REQUEST)),
-            )
-            .values(
-                external_sid=sid,
-                status=status if status in repo.STATUS_RANK else MessageStatus.QUEUED,
-                sent_at=now,
-                status_updated_at=now,
-                error_code=None,
-                error_message=None,
-            )
+        adopted = await _settle_in_flight(
+            session,
+            message_id,
+            external_sid=sid,
+            status=status if status in repo.STATUS_RANK else MessageStatus.QUEUED,
+            sent_at=now,
+            status_updated_at=now,
+            error_code=None,
+            error_message=None,
         )
-        if getattr(result, "rowcount", 0):
+        if adopted:
             await repo.replay_status_events(session, sid, now)
     log.info("reconciled_found", message_id=message_id, sid=sid)
+
+
+async def _settle_in_flight(session: AsyncSession, message_id: int, **values: object) -> bool:
+    """Update a message whose fate was unknown (timed out, or its worker died mid-request), if it still is."""
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.status.in_((MessageStatus.UNKNOWN, MessageStatus.SENDING_REQUEST)),
+        )
+        .values(**values)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -122,7 +122,7 @@ async def route_clinical(ctx: HandleContext, message: Message, lang: str) -> boo
     services = ctx.services
     settings = services.settings
     now = ctx.now
-    result = assess(message.body, patient_context(ctx.patient, now))
+    result = assess(message.body, patient_context(ctx.patient, now), ctx.services.settings.triage_settings)
     message.meta = {**message.meta, "triage": result.to_dict()}
     level = result.level.value
     queue = queue_for(settings.routing, level, result.topics)

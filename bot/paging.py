@@ -137,7 +137,10 @@ async def enqueue_inbound(services: Services, message_id: int, text: str) -> boo
     """Queue the processing of an inbound text; a text the triage engine reads as urgent or worse jumps the
     queue (the same engine, with no patient context, runs again in the job with the patient's)."""
     job_id = f"inbound:{message_id}"
-    if services.settings.paging_enabled and level_rank(assess(text).level.value) >= LEVEL_RANK["urgent"]:
+    if (
+        services.settings.paging_enabled
+        and level_rank(assess(text, None, services.settings.triage_settings).level.value) >= LEVEL_RANK["urgent"]
+    ):
         return await enqueue_first(services, "process_inbound", message_id, job_id=job_id)
     return await services.queue.enqueue("process_inbound", message_id, job_id=job_id)
 

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from triage.engine import TriageSettings
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARELINE_", extra="ignore", frozen=True, populate_by_name=True)
@@ -41,6 +43,8 @@ class Settings(BaseSettings):
     inbound_stale_s: float = 20.0
     sending_stale_s: float = 120.0
     log_level: str = "INFO"
+    # Triage thresholds (US default 38.0 °C / 100.4 °F; UKONS practices use 37.5 °C).
+    fever_threshold_c: float = Field(default=38.0, ge=35.0, le=40.0)
 
     # Paging and escalation (issue 4; README "Paging and escalation").
     paging_enabled: bool = True
@@ -97,6 +101,10 @@ class Settings(BaseSettings):
     def alert_phone(self) -> str:
         """Where out-of-steps alerts go: CARELINE_FALLBACK_PHONE, else the practice's phone."""
         return self.fallback_phone or self.practice_phone
+
+    @property
+    def triage_settings(self) -> TriageSettings:
+        return TriageSettings(fever_threshold_c=self.fever_threshold_c)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -362,6 +362,10 @@ _LIST_JOINERS: Final = frozenset({"and", "or", "y", "o", "ni", ","})
 _ANSWER_NO: Final = frozenset({"no", "none", "nope", "negative", "nada", "ninguno", "ninguna", "nah", "denies"})
 
 
+_NO_TOKS: Final[list[_Tok]] = []  # shared empty results: never appended to
+_NO_CLAUSES: Final[dict[int, list[_Tok]]] = {}
+
+
 def _lv(name: str) -> Level:
     return Level(name)
 
@@ -395,10 +399,10 @@ class _Assessment:
     # ---- status of a token ----------------------------------------------------------------------------------
 
     def _markers(self, kind: str) -> list[_Tok]:
-        return self.scan.markers.get(kind, [])
+        return self.scan.markers.get(kind, _NO_TOKS)
 
     def _in_clause(self, kind: str, clause: int) -> list[_Tok]:
-        return self._clause_markers.get(kind, {}).get(clause, [])
+        return self._clause_markers.get(kind, _NO_CLAUSES).get(clause, _NO_TOKS)
 
     def _negated(self, tok: _Tok) -> bool:
         # "fever? no." / "fever: none"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import Final
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -97,8 +98,10 @@ def normalize_phrase(phrase: str) -> str:
     return " ".join(_DECIMAL_FIX.sub(r"\1\2\3", plain).split())
 
 
-def _max_distance(length: int) -> int:
-    return 1 if length <= 6 else 2
+# Two edits are allowed only when the token or the lexicon word has at least this many letters: "tempature" is
+# "temperature", "hemorage" is "hemorrhage", but "mandarme" (send me) is not "matarme" (kill myself). Among words
+# of eight letters and fewer, two edits reach too many real words and inflections nobody listed.
+_TWO_EDITS_FROM: Final = 9
 
 
 class FuzzyCorrector:
@@ -106,7 +109,9 @@ class FuzzyCorrector:
 
     A token is a candidate when it is alphabetic, at least ``min_len`` long, not itself a lexicon word and not a
     protected ordinary word (an English or Spanish word that happens to sit close to a lexicon word: "never" is
-    not "fever"). Candidates must share the first letter with the target. Results are cached per token.
+    not "fever", and the inflected forms the guard builder generates: "mandarme" is not "matarme").
+    Candidates must share the first letter with the target and be one edit away; two edits only when the token
+    or the target is long (``_TWO_EDITS_FROM`` letters). Results are cached per token.
     """
 
     __slots__ = ("_buckets", "_cache", "_cache_limit", "_known", "_min_len")
@@ -130,7 +135,13 @@ class FuzzyCorrector:
 
     @property
     def known(self) -> frozenset[str]:
+        """Words never corrected: the lexicon's own words, marker words and the guard's ordinary words."""
         return self._known
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The lexicon words a token may be corrected into."""
+        return frozenset(w for bucket in self._buckets.values() for w in bucket)
 
     def correct_token(self, token: str) -> str | None:
         """The lexicon word a misspelt token stands for, or None."""
@@ -141,14 +152,34 @@ class FuzzyCorrector:
         if len(token) >= self._min_len and token not in self._known:
             bucket = self._buckets.get(token[0])
             if bucket:
-                limit = _max_distance(len(token))
-                best = process.extractOne(token, bucket, scorer=OSA.distance, score_cutoff=limit)
-                if best is not None:
-                    result = best[0]
+                result = self._nearest(token, bucket)
         if len(self._cache) >= self._cache_limit:
             self._cache.clear()
         self._cache[token] = result
         return result
 
+    @staticmethod
+    def _nearest(token: str, bucket: list[str]) -> str | None:
+        best = process.extractOne(token, bucket, scorer=OSA.distance, score_cutoff=1)
+        if best is not None:
+            return best[0]
+        long_token = len(token) >= _TWO_EDITS_FROM
+        for word, _, _ in process.extract(token, bucket, scorer=OSA.distance, score_cutoff=2, limit=None):
+            if long_token or len(word) >= _TWO_EDITS_FROM:
+                return word
+        return None
+
     def unknown_tokens(self, tokens: Iterable[str]) -> set[str]:
         return set(tokens) - self._known
+
+    def corrections(self, unknown: Iterable[str]) -> dict[str, str]:
+        """{token: lexicon word} for the misspelt tokens among ``unknown`` (tokens not known already)."""
+        fixes: dict[str, str] = {}
+        cache = self._cache
+        for tok in unknown:
+            fixed = cache.get(tok, "")
+            if fixed == "":
+                fixed = self.correct_token(tok) if len(tok) >= self._min_len and tok.isalpha() else None
+            if fixed is not None:
+                fixes[tok] = fixed
+        return fixes

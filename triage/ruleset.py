@@ -313,7 +313,6 @@ def load_ruleset(raw: object | None = None, guard: object | None = None) -> Comp
         trie=build_trie(sorted(all_phrases)),
         singles=frozenset(p for p in all_phrases if " " not in p) | frozenset(".,;:!?$"),
         pairs=frozenset((words[0], words[1]) for words in (p.split(" ") for p in all_phrases) if len(words) > 1),
-        starters=frozenset(p.split(" ")[0] for p in all_phrases) | frozenset(".,;:!?$"),
     )
 
     rules_by_term: dict[str, list[Rule]] = {}

@@ -65,7 +65,6 @@ class Lexicon:
     trie: dict[str, TrieNode]  # token trie of every phrase: word -> (children, phrase if one ends here)
     singles: frozenset[str]  # one-word phrases and punctuation: a token worth a look on its own
     pairs: frozenset[tuple[str, str]]  # first two words of longer phrases
-    starters: frozenset[str] = frozenset()  # first words of every phrase, and punctuation
 
 
 class Tok(NamedTuple):
@@ -108,15 +107,24 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
     n = len(tokens)
     lens = list(map(len, tokens))
     # ends[i] - 1 is the end offset of token i in the normalised text (tokens joined by one space)
-    ends = list(map(add, accumulate(lens), range(1, n + 1)))
+    ends: list[int] = list(map(add, accumulate(lens), range(1, n + 1)))
 
     def start_of(i: int) -> int:
         return ends[i] - lens[i] - 1
 
     trie = lex.trie
-    # Tokens worth a look, found at C speed: a phrase's first word, or anything sorting before ":" (digits and
-    # punctuation). The trie walk below drops first words whose phrase does not go on.
-    hits = list(compress(range(n), map(or_, map(lex.starters.__contains__, tokens), map(":".__gt__, tokens))))
+    # Tokens worth a look, found at C speed (no Python-level loop over every token): a one-word phrase, the
+    # first two words of a longer one, or anything sorting before ":" (numbers and punctuation).
+    following = tokens[1:]
+    following.append("")
+    wanted = map(
+        or_,
+        map(
+            or_, map(lex.singles.__contains__, tokens), map(lex.pairs.__contains__, zip(tokens, following, strict=True))
+        ),
+        map(":".__gt__, tokens),
+    )
+    hits = list(compress(range(n), wanted))
     phrase_terms = lex.phrase_terms
     phrase_markers = lex.phrase_markers
     phrase_topics = lex.phrase_topics

@@ -37,6 +37,7 @@ PUBLIC_URL = "https://careline.example.org"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 CONCURRENCY = 32
+EXTRA_ENV: dict[str, str] = {}
 
 
 # ----------------------------------------------------------------------------------------- the baseline
@@ -331,6 +332,7 @@ async def run_backend(backend: str, requests: int, rounds: int, seconds: int) ->
         "CARELINE_SMS_FROM": "+15550001000",
         "CARELINE_TWILIO_API_URL": "http://127.0.0.1:9",  # nothing is sent during the benchmark
         "CARELINE_SWEEP_INTERVAL_S": "3600",
+        **EXTRA_ENV,
     }
     use_wrk = shutil.which("wrk") is not None
     results: dict[str, list[tuple[float, float, float]]] = {"baseline": [], "careline": []}
@@ -379,7 +381,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for Careline's server (experiments)")
     args = parser.parse_args()
+    EXTRA_ENV.update(item.split("=", 1) for item in args.env)
     backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
     for backend in backends:
         asyncio.run(run_backend(backend, args.requests, args.rounds, args.seconds))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 
@@ -20,8 +22,12 @@ def to_e164(raw: str, region: str = "US") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalize_sender(raw: str, region: str = "US") -> str:
-    """Normalise an address Twilio gave us. Short codes and alphanumeric senders are kept as they are."""
+    """Normalise an address Twilio gave us. Short codes and alphanumeric senders are kept as they are.
+
+    Cached: parsing costs ~100 µs on the webhook's hot path, and the same numbers come back again and again
+    (our own `To`, each patient's `From`)."""
     raw = raw.strip()
     try:
         return to_e164(raw, region)

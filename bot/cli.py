@@ -164,7 +164,7 @@ async def _chat(settings: Settings, sender: str) -> int:
                 received_at=utc_now(),
             )
             await store_inbound(services, inbound)
-            await queue.drain(timeout=30)
+            await queue.drain(timeout=30, include_deferred=False)
             async with services.sessions() as session:
                 rows = await session.execute(
                     select(Message)

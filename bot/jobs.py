@@ -42,6 +42,7 @@ class InProcessQueue:
         self._services: Services | None = None
         self._pending: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._deferred: set[asyncio.Task[None]] = set()  # tasks still waiting for their due time
         self._closed = False
 
     def bind(self, services: Services) -> None:
@@ -64,7 +65,14 @@ class InProcessQueue:
     async def _run(self, name: str, args: tuple[JobArg, ...], job_id: str | None, defer_s: float) -> None:
         try:
             if defer_s > 0:
-                await asyncio.sleep(defer_s)
+                task = asyncio.current_task()
+                if task is not None:
+                    self._deferred.add(task)
+                try:
+                    await asyncio.sleep(defer_s)
+                finally:
+                    if task is not None:
+                        self._deferred.discard(task)
             if job_id is not None:
                 self._pending.discard(job_id)
             services = self._services
@@ -80,15 +88,17 @@ class InProcessQueue:
             if job_id is not None:
                 self._pending.discard(job_id)
 
-    async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 (a bound for tests, not an API)
-        """Wait until no job is running or waiting to run now (deferred ones count). For tests and shutdown."""
+    async def drain(self, timeout: float = 10.0, *, include_deferred: bool = True) -> None:  # noqa: ASYNC109
+        """Wait until no job is running or waiting to run (for tests and `careline chat`).
+
+        With include_deferred=False, jobs deferred to a later time (an escalation step's timer) don't count."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._tasks:
+        while waiting := (self._tasks if include_deferred else self._tasks - self._deferred):
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise TimeoutError(f"{len(self._tasks)} jobs still running")
-            await asyncio.wait(set(self._tasks), timeout=remaining)
+                raise TimeoutError(f"{len(waiting)} jobs still running")
+            await asyncio.wait(set(waiting), timeout=min(remaining, 0.05), return_when=asyncio.FIRST_COMPLETED)
 
     async def close(self) -> None:
         self._closed = True

@@ -122,3 +122,22 @@ def test_triage_jsonl_keeps_order_and_reports_bad_lines_by_number(tmp_path: Path
     assert [r["id"] for r in rows] == ["a", "b", "c"]
     assert [r["level"] for r in rows] == ["urgent", "non_clinical", "urgent"]
     assert all(set(r) == {"id", "level", "symptoms", "explanation"} for r in rows)
+
+
+def test_chat_answers_an_urgent_text_while_the_escalation_timer_waits(tmp_path: Path) -> None:
+    """Regression: chat waited for every queued job, the next escalation step's timer included, and died."""
+    env = _env(tmp_path)
+    subprocess.run([CARELINE, "db", "upgrade"], env=env, check=True, timeout=60)
+    subprocess.run([CARELINE, "seed-demo"], env=env, check=True, timeout=60, capture_output=True)
+    out = subprocess.run(
+        [CARELINE, "chat", "--from", "+15555550124"],
+        env=env,
+        input="101.8 and shaking, day 10 of my cycle\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    replies = [line for line in out.stdout.splitlines() if line.startswith("Careline")]
+    assert len(replies) == 1
+    assert "nurse has been paged" in replies[0]

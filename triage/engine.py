@@ -362,12 +362,19 @@ _LIST_JOINERS: Final = frozenset({"and", "or", "y", "o", "ni", ","})
 _ANSWER_NO: Final = frozenset({"no", "none", "nope", "negative", "nada", "ninguno", "ninguna", "nah", "denies"})
 
 
+_COUNT_ADJECTIVES: Final = frozenset(("loose", "watery", "liquid", "more", "big", "small"))
+# first words of the count unit phrases (plus the adjectives above), per unit set: a quick no for most numbers
+_UNIT_FIRST_WORDS: Final[dict[frozenset[str], frozenset[str]]] = {}
 _NO_TOKS: Final[list[_Tok]] = []  # shared empty results: never appended to
 _NO_CLAUSES: Final[dict[int, list[_Tok]]] = {}
 
 
 def _lv(name: str) -> Level:
-    return Level(name)
+    level = _LEVEL_BY_NAME.get(name)
+    return Level(name) if level is None else level
+
+
+_LEVEL_BY_NAME: Final[dict[str, Level]] = {level.value: level for level in Level}
 
 
 class _Assessment:
@@ -395,6 +402,17 @@ class _Assessment:
             for m in toks:
                 per_clause.setdefault(m.clause, []).append(m)
             self._clause_markers[kind] = per_clause
+        # Where a status marker sits at all: a finding elsewhere cannot be set aside, so its checks are skipped.
+        cm = self._clause_markers
+        self._neg_clauses: dict[int, list[_Tok]] = cm.get("negation", _NO_CLAUSES)
+        self._res_clauses: set[int] = set(cm.get("resolved_pre", _NO_CLAUSES))
+        self._res_clauses.update(cm.get("past", _NO_CLAUSES))
+        for c in cm.get("resolved_post", _NO_CLAUSES):
+            self._res_clauses.add(c)
+            self._res_clauses.add(c - 1)
+        self._res_sentences: set[int] = {m.sentence for m in scan.markers.get("resolved_sentence", _NO_TOKS)}
+        hyp = cm.get("hypothetical", _NO_CLAUSES)
+        self._first_hyp_clause: int = min(hyp) if hyp else len(scan.tokens) + 1
 
     # ---- status of a token ----------------------------------------------------------------------------------
 
@@ -407,13 +425,20 @@ class _Assessment:
     def _negated(self, tok: _Tok) -> bool:
         # "fever? no." / "fever: none"
         tokens = self.scan.tokens
-        after = tokens[tok.word_last + 1 : tok.word_last + 4]
-        answered_no = len(after) >= 2 and after[0] in (":", "?", "-") and after[1] in _ANSWER_NO
-        if answered_no and (len(after) == 2 or after[2] in _PUNCT_TOKENS):
+        n = len(tokens)
+        w = tok.word_last
+        if (
+            w + 2 < n
+            and tokens[w + 1] in (":", "?", "-")
+            and tokens[w + 2] in _ANSWER_NO
+            and (w + 3 >= n or tokens[w + 3] in _PUNCT_TOKENS)
+        ):
             return True
-        for m in self._in_clause("negation", tok.clause):
-            if m.end <= tok.start and tok.word - m.word_last <= _NEG_WINDOW:
-                return True
+        neg = self._neg_clauses.get(tok.clause)
+        if neg:
+            for m in neg:
+                if m.end <= tok.start and tok.word - m.word_last <= _NEG_WINDOW:
+                    return True
         return False
 
     def _recurred(self, tok: _Tok) -> bool:
@@ -462,9 +487,11 @@ class _Assessment:
         for tok in raw.toks:
             if not negation_immune and self._negated(tok):
                 raw.negated = True
-            if self._resolved(tok, post=post):
+            if (tok.clause in self._res_clauses or tok.sentence in self._res_sentences) and self._resolved(
+                tok, post=post
+            ):
                 raw.resolved = True
-            if self._hypothetical(tok):
+            if tok.clause >= self._first_hyp_clause and self._hypothetical(tok):
                 raw.hypothetical = True
 
     # ---- rules ----------------------------------------------------------------------------------------------
@@ -481,7 +508,7 @@ class _Assessment:
             rule = candidates[idx]
             seen_spans: set[tuple[int, int]] = set()
             for conj in rule.match:
-                if not all(t in terms for t in conj):
+                if not all(map(terms.__contains__, conj)):
                     continue
                 for first in terms[conj[0]]:
                     toks = [first]
@@ -504,8 +531,11 @@ class _Assessment:
                         toks.append(best)
                     if len(toks) != len(conj):
                         continue
-                    start = min(t.start for t in toks)
-                    end = max(t.end for t in toks)
+                    if len(toks) == 1:
+                        start, end = first.start, first.end
+                    else:
+                        start = min(t.start for t in toks)
+                        end = max(t.end for t in toks)
                     if (start, end) in seen_spans:
                         continue
                     seen_spans.add((start, end))
@@ -575,15 +605,16 @@ class _Assessment:
     def _unit_phrase(after: list[str], units: frozenset[str]) -> bool:
         if not after:
             return False
+        firsts = _UNIT_FIRST_WORDS.get(units)
+        if firsts is None:
+            firsts = _UNIT_FIRST_WORDS[units] = frozenset(u.split(" ")[0] for u in units) | _COUNT_ADJECTIVES
+        if after[0] not in firsts:
+            return False  # no unit phrase starts here and no "loose", "more" ... before one
         for k in (1, 2, 3, 4):
             if len(after) >= k and " ".join(after[:k]) in units:
                 return True
         # "6 loose stools", "3 more bms"
-        return (
-            len(after) >= 2
-            and after[0] in ("loose", "watery", "liquid", "more", "big", "small")
-            and (after[1] in units)
-        )
+        return len(after) >= 2 and after[0] in _COUNT_ADJECTIVES and (after[1] in units)
 
     def _attach_count(self, found: list[_Raw], num: _Tok, count: int, *, stool: bool) -> None:
         wanted = ("diarrhea",) if stool else ("vomiting", "diarrhea")
@@ -822,7 +853,7 @@ class _Assessment:
             return self.ctx.language
         hints = self.rs.spanish_hints
         words = self.scan.tokens[:80]
-        hits = sum(1 for w in words if w in hints)
+        hits = sum(map(hints.__contains__, words))
         return "es" if hits >= 2 and hits * 6 >= len(words) else "en"
 
     def result(self) -> TriageResult:

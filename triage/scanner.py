@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
-from operator import add, or_
+from operator import add
 from typing import Final, NamedTuple
 
 from triage.numbers import DECIMAL_JOINERS, NUMBER_JOINERS, NUMBER_WORDS, parse_decimal, parse_number_words
@@ -53,6 +53,12 @@ _DIGITS: Final = "0123456789"
 _SCORE_TAIL_2: Final = (["/", "10"], ["de", "10"], ["over", "10"])
 _SENTENCE: Final = frozenset(".!?;")
 _NUMBERISH: Final = NUMBER_WORDS | DECIMAL_JOINERS | NUMBER_JOINERS
+# what may follow a number and change its reading: a score tail ("/ 10", "out of 10") or a decimal joiner
+_NUMBER_FOLLOWERS: Final = frozenset(("/", "de", "over", "out")) | DECIMAL_JOINERS
+
+
+# terms; a number word; a term at all; markers to record with their clause offset; clause breaks; "current"; topics
+_Action = tuple[tuple[str, ...], bool, bool, tuple[tuple[str, int], ...], int, bool, tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,36 @@ class Lexicon:
     trie: dict[str, TrieNode]  # token trie of every phrase: word -> (children, phrase if one ends here)
     singles: frozenset[str]  # one-word phrases and punctuation: a token worth a look on its own
     pairs: frozenset[tuple[str, str]]  # first two words of longer phrases
+    # derived: first words of longer phrases that are not worth a look on their own
+    pair_firsts: frozenset[str] = field(init=False, default=frozenset())
+
+    # derived: what finding a phrase does to a scan, worked out once per phrase instead of once per occurrence
+    actions: dict[str, _Action] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pair_firsts", frozenset(a for a, _ in self.pairs) - self.singles)
+        actions: dict[str, _Action] = {}
+        for phrase in {*self.phrase_terms, *self.phrase_markers, *self.phrase_topics}:
+            markers = self.phrase_markers.get(phrase, ())
+            recorded: list[tuple[str, int]] = []
+            breaks = 0
+            for mk in markers:
+                if mk == "numword":
+                    continue
+                if mk in ("boundary", "numjoin"):
+                    breaks = 1
+                    continue
+                recorded.append((mk, breaks))
+            actions[phrase] = (
+                self.phrase_terms.get(phrase, ()),
+                "numword" in markers,
+                phrase in self.phrase_terms,
+                tuple(recorded),
+                breaks,
+                "current" in markers,
+                self.phrase_topics.get(phrase, ()),
+            )
+        object.__setattr__(self, "actions", actions)
 
 
 class Tok(NamedTuple):
@@ -95,8 +131,42 @@ class Scan:
     current_sentences: set[int] = field(default_factory=set)
 
 
+# Tok(...) runs the NamedTuple's Python-level __new__; building the tuple directly skips it (all fields given).
+_new_tok: Final = tuple.__new__
+
+
 def _is_digit_start(tok: str) -> bool:
     return tok[0] in _DIGITS
+
+
+_NOT_A_NUMBER: Final = 0
+_SCORE: Final = 1
+_NUMBER: Final = 2
+_NumberToken = tuple[int, float, bool, str]  # kind, value, decimal, unit
+_NUMBER_CACHE: Final[dict[str, _NumberToken]] = {}
+_NUMBER_CACHE_LIMIT: Final = 100_000
+
+
+def _parse_number_token(tok: str) -> _NumberToken:
+    """What a token starting with a digit reads as on its own: a "7/10" score, a number with its unit, or neither.
+
+    Depends on the token only, so it is memoised (bounded) across messages.
+    """
+    parsed: _NumberToken
+    m = _SCORE_RE.fullmatch(tok)
+    if m is not None:
+        parsed = (_SCORE, float(m.group(1)), False, "")
+    else:
+        m = _NUMBER_RE.fullmatch(tok)
+        if m is None:
+            parsed = (_NOT_A_NUMBER, 0.0, False, "")
+        else:
+            digits = m.group(1)
+            parsed = (_NUMBER, parse_decimal(digits), "." in digits or "," in digits, (m.group(2) or "").lstrip("°"))
+    if len(_NUMBER_CACHE) >= _NUMBER_CACHE_LIMIT:
+        _NUMBER_CACHE.clear()
+    _NUMBER_CACHE[tok] = parsed
+    return parsed
 
 
 def scan(lex: Lexicon, tokens: list[str]) -> Scan:
@@ -109,25 +179,24 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
     # ends[i] - 1 is the end offset of token i in the normalised text (tokens joined by one space)
     ends: list[int] = list(map(add, accumulate(lens), range(1, n + 1)))
 
-    def start_of(i: int) -> int:
-        return ends[i] - lens[i] - 1
-
     trie = lex.trie
     # Tokens worth a look, found at C speed (no Python-level loop over every token): a one-word phrase, the
     # first two words of a longer one, or anything sorting before ":" (numbers and punctuation).
-    following = tokens[1:]
-    following.append("")
-    wanted = map(
-        or_,
-        map(
-            or_, map(lex.singles.__contains__, tokens), map(lex.pairs.__contains__, zip(tokens, following, strict=True))
-        ),
-        map(":".__gt__, tokens),
-    )
-    hits = list(compress(range(n), wanted))
+    # Set operations on the distinct tokens first, then one membership test per token.
+    uniq = set(tokens)
+    alone = uniq & lex.singles
+    alone.update(filter(":".__gt__, uniq))
+    hits = list(compress(range(n), map(alone.__contains__, tokens)))
+    firsts = (uniq & lex.pair_firsts) - alone
+    if firsts:
+        pairs = lex.pairs
+        paired = [
+            i for i in compress(range(n - 1), map(firsts.__contains__, tokens)) if (tokens[i], tokens[i + 1]) in pairs
+        ]
+        if paired:
+            hits = sorted(hits + paired)
     phrase_terms = lex.phrase_terms
-    phrase_markers = lex.phrase_markers
-    phrase_topics = lex.phrase_topics
+    actions = lex.actions
     clause = 0
     sentence = 0
     skip = -1
@@ -161,52 +230,67 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
                 if tok in phrase_terms:  # "911"
                     for t in phrase_terms[tok]:
                         result.terms.setdefault(t, []).append(
-                            Tok("term", t, start_of(i), ends[i] - 1, clause, sentence, i, i)
+                            Tok("term", t, (ends[i] - lens[i] - 1), ends[i] - 1, clause, sentence, i, i)
                         )
                     continue
-                m = _SCORE_RE.fullmatch(tok)
-                if m is not None:
+                parsed = _NUMBER_CACHE.get(tok)
+                if parsed is None:
+                    parsed = _parse_number_token(tok)
+                kind, value, decimal, unit = parsed
+                if kind == _SCORE:
                     result.scores.append(
-                        Tok("score", tok, start_of(i), ends[i] - 1, clause, sentence, i, i, float(m.group(1)))
+                        Tok("score", tok, (ends[i] - lens[i] - 1), ends[i] - 1, clause, sentence, i, i, value)
                     )
                     continue
-                m = _NUMBER_RE.fullmatch(tok)
-                if m is None:
+                if kind == _NOT_A_NUMBER:
                     continue  # 101/62, 10/12, 555-..., 2nd
-                value = parse_decimal(m.group(1))
-                decimal = "." in m.group(1) or "," in m.group(1)
-                unit = (m.group(2) or "").lstrip("°")
                 last = i
-                nxt = tokens[i + 1 : i + 4]
-                if nxt[:2] in _SCORE_TAIL_2 or nxt[:3] == ["out", "of", "10"]:
-                    last = i + (2 if nxt[:2] in _SCORE_TAIL_2 else 3)
-                    result.scores.append(
-                        Tok("score", tok, start_of(i), ends[last] - 1, clause, sentence, i, last, value)
-                    )
-                    skip = last + 1
-                    continue
-                # "38 con 5", "101 point 2"
-                if not decimal and len(nxt) >= 2 and nxt[0] in DECIMAL_JOINERS:
-                    frac_tok = nxt[1]
-                    if frac_tok.isdigit() and len(frac_tok) <= 2:
-                        value = float(f"{int(value)}.{frac_tok}")
-                        decimal = True
-                        last = i + 2
-                    elif frac_tok in NUMBER_WORDS:
-                        frac = parse_number_words(["zero", "point", frac_tok])
-                        if frac is not None:
-                            value = round(int(value) + frac, 2)
+                if i + 1 < n and tokens[i + 1] in _NUMBER_FOLLOWERS:  # most numbers are followed by nothing special
+                    nxt = tokens[i + 1 : i + 4]
+                    if nxt[:2] in _SCORE_TAIL_2 or nxt[:3] == ["out", "of", "10"]:
+                        last = i + (2 if nxt[:2] in _SCORE_TAIL_2 else 3)
+                        result.scores.append(
+                            Tok("score", tok, (ends[i] - lens[i] - 1), ends[last] - 1, clause, sentence, i, last, value)
+                        )
+                        skip = last + 1
+                        continue
+                    # "38 con 5", "101 point 2"
+                    if not decimal and len(nxt) >= 2 and nxt[0] in DECIMAL_JOINERS:
+                        frac_tok = nxt[1]
+                        if frac_tok.isdigit() and len(frac_tok) <= 2:
+                            value = float(f"{int(value)}.{frac_tok}")
                             decimal = True
                             last = i + 2
+                        elif frac_tok in NUMBER_WORDS:
+                            frac = parse_number_words(["zero", "point", frac_tok])
+                            if frac is not None:
+                                value = round(int(value) + frac, 2)
+                                decimal = True
+                                last = i + 2
                 result.numbers.append(
-                    Tok("num", tok, start_of(i), ends[last] - 1, clause, sentence, i, last, value, decimal, unit)
+                    _new_tok(
+                        Tok,
+                        (
+                            "num",
+                            tok,
+                            (ends[i] - lens[i] - 1),
+                            ends[last] - 1,
+                            clause,
+                            sentence,
+                            i,
+                            last,
+                            value,
+                            decimal,
+                            unit,
+                        ),
+                    )
                 )
                 skip = last + 1
                 continue
             continue
         last = i + k - 1
-        markers = phrase_markers.get(phrase, ())
-        if k == 1 and "numword" in markers:
+        terms, numword, in_terms, recorded, breaks, current, topics = actions[phrase]
+        if k == 1 and numword:
             # a run of number words: "one hundred and one point five", "treinta y ocho"
             j = i
             while j < n and tokens[j] in _NUMBERISH:
@@ -222,7 +306,7 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
                         Tok(
                             "num",
                             " ".join(words),
-                            start_of(i),
+                            (ends[i] - lens[i] - 1),
                             ends[j - 1] - 1,
                             clause,
                             sentence,
@@ -232,28 +316,22 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
                             decimal,
                         )
                     )
-                    if j - 1 > last or phrase not in phrase_terms:
+                    if j - 1 > last or not in_terms:
                         skip = j
                         continue
-        start = start_of(i)
+        start = ends[i] - lens[i] - 1
         end = ends[last] - 1
-        terms = phrase_terms.get(phrase)
-        if terms:
-            for t in terms:
-                result.terms.setdefault(t, []).append(Tok("term", t, start, end, clause, sentence, i, last))
-        broke = False
-        for mk in markers:
-            if mk == "numword":
-                continue
-            if mk in ("boundary", "numjoin"):
-                if not broke:
-                    clause += 1
-                    broke = True
-                continue
-            result.markers.setdefault(mk, []).append(Tok("marker", mk, start, end, clause, sentence, i, last))
-            if mk == "current":
-                result.current_sentences.add(sentence)
-        topics = phrase_topics.get(phrase)
+        for t in terms:
+            result.terms.setdefault(t, []).append(
+                _new_tok(Tok, ("term", t, start, end, clause, sentence, i, last, 0.0, False, ""))
+            )
+        for mk, offset in recorded:
+            result.markers.setdefault(mk, []).append(
+                _new_tok(Tok, ("marker", mk, start, end, clause + offset, sentence, i, last, 0.0, False, ""))
+            )
+        if current:
+            result.current_sentences.add(sentence)
+        clause += breaks
         if topics:
             result.topics.update(topics)
         skip = last + 1

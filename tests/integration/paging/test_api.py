@@ -178,11 +178,16 @@ async def test_escalations_list_detail_ack_resolve_through_the_api(
     other = await _token(services, "nurse", staff_id=oncall.nurse_2)
     resp = await post_signed(client, settings, "/twilio/sms", sms_params(URGENT_TEXT))
     assert resp.status == 200
-    await fake_twilio.wait_for_messages(1)
+    # Wait for the page itself, not just any text: the patient's reply can reach the fake API first.
+    async with asyncio.timeout(10):
+        while True:
+            if any(m.to == NURSE_1 for m in fake_twilio.messages_sent):
+                break
+            await asyncio.sleep(0.05)
     async with asyncio.timeout(5):
         while True:
             listed = await (await client.get("/api/v1/escalations?status=open&level=urgent", headers=nurse)).json()
-            if listed["escalations"]:
+            if listed["escalations"] and listed["escalations"][0]["first_page_at"]:
                 break
             await asyncio.sleep(0.05)
     (esc,) = listed["escalations"]

@@ -72,6 +72,10 @@ class Services:
         return result
 
     async def close(self) -> None:
+        from bot.paging import flush_after_commit
+
+        # Post-commit enqueues still in flight would reopen a Redis connection after the pool is closed.
+        await flush_after_commit()
         await self.queue.close()
         await self.sender.close()
         await self.caller.close()

@@ -477,6 +477,53 @@ async def _fire_now(
     await _fire_page_step(session, services, esc, step, now)
 
 
+async def _queue_staff_text(
+    session: AsyncSession,
+    services: Services,
+    esc: Escalation,
+    phone: str,
+    body: str,
+    now: datetime,
+    *,
+    kind: str,
+    staff_id: int | None,
+    step_id: int | None,
+    step_index: int,
+    round_: int,
+) -> Page:
+    """An SMS to staff (a page or the out-of-steps alert): the outbox row, its Page row, sent after commit."""
+    conv_id = await conversation_id_for(session, phone, now)
+    msg = await queue_text(
+        session,
+        services,
+        conversation_id=conv_id,
+        patient_id=None,
+        to=phone,
+        body=body,
+        kind=kind,
+        now=now,
+        ttl_s=services.settings.page_ttl_s,
+    )
+    page = Page(
+        escalation_id=esc.id,
+        step_id=step_id,
+        step_index=step_index,
+        round=round_,
+        channel="sms",
+        kind=kind,
+        staff_id=staff_id,
+        phone=phone,
+        status=PageStatus.SENT,
+        message_id=msg.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(page)
+    await session.flush()
+    after_commit(session, services, "send_message", msg.id, priority=True)
+    return page
+
+
 async def _page_sms(
     session: AsyncSession,
     services: Services,
@@ -490,36 +537,20 @@ async def _page_sms(
     round_: int,
 ) -> Page:
     body = wording.nurse_page_sms(esc.id, severity_of(esc.level), "en", services.settings.practice_name)
-    conv_id = await conversation_id_for(session, phone, now)
-    msg = await queue_text(
+    page = await _queue_staff_text(
         session,
         services,
-        conversation_id=conv_id,
-        patient_id=None,
-        to=phone,
-        body=body,
-        kind="page",
-        now=now,
-        ttl_s=services.settings.page_ttl_s,
-    )
-    page = Page(
-        escalation_id=esc.id,
-        step_id=step_id,
-        step_index=step_index,
-        round=round_,
-        channel="sms",
+        esc,
+        phone,
+        body,
+        now,
         kind="page",
         staff_id=staff_id,
-        phone=phone,
-        status=PageStatus.SENT,
-        message_id=msg.id,
-        created_at=now,
-        updated_at=now,
+        step_id=step_id,
+        step_index=step_index,
+        round_=round_,
     )
-    session.add(page)
-    await session.flush()
     add_event(session, esc.id, "page", now, page_id=page.id, detail={"channel": "sms", "staff_id": staff_id})
-    after_commit(session, services, "send_message", msg.id, priority=True)
     metrics.PAGES.labels(channel="sms", outcome="queued").inc()
     return page
 
@@ -615,36 +646,20 @@ async def _exhaust(
     esc.updated_at = now
     phone = services.settings.alert_phone
     body = wording.out_of_steps_alert(esc.id, severity_of(esc.level), "en", services.settings.practice_name)
-    conv_id = await conversation_id_for(session, phone, now)
-    msg = await queue_text(
+    page = await _queue_staff_text(
         session,
         services,
-        conversation_id=conv_id,
-        patient_id=None,
-        to=phone,
-        body=body,
-        kind="alert",
-        now=now,
-        ttl_s=services.settings.page_ttl_s,
-    )
-    page = Page(
-        escalation_id=esc.id,
-        step_id=step_row.id,
-        step_index=step_row.step_index,
-        round=step_row.round,
-        channel="sms",
+        esc,
+        phone,
+        body,
+        now,
         kind="alert",
         staff_id=None,
-        phone=phone,
-        status=PageStatus.SENT,
-        message_id=msg.id,
-        created_at=now,
-        updated_at=now,
+        step_id=step_row.id,
+        step_index=step_row.step_index,
+        round_=step_row.round,
     )
-    session.add(page)
-    await session.flush()
     add_event(session, esc.id, "exhausted", now, page_id=page.id, detail={"alerted": mask(phone)})
-    after_commit(session, services, "send_message", msg.id, priority=True)
     metrics.ESCALATIONS_EXHAUSTED.inc()
     log.warning("escalation_exhausted", escalation_id=esc.id, alerted=mask(phone))
 

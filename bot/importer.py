@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,25 +60,8 @@ async def import_staff(session: AsyncSession, text: str, now: datetime, actor: s
         staff = existing.get(row.phone)
         if staff is None:
             session.add(Staff(phone=row.phone, **values, created_at=now, updated_at=now))
-            report.added += 1
-        elif any(getattr(staff, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(staff, k, v)
-            staff.updated_at = now
-            report.updated += 1
-        else:
-            report.unchanged += 1
-    await session.flush()
-    await repo.audit(
-        session,
-        actor=actor,
-        action="import",
-        entity="staff",
-        entity_id="*",
-        now=now,
-        detail={"added": report.added, "updated": report.updated},
-    )
-    return report
+        _count(report, staff, values, now)
+    return await _finish(session, report, "staff", actor, now)
 
 
 async def import_rotations(session: AsyncSession, text: str, now: datetime, actor: str = "cli") -> ImportReport:
@@ -107,20 +91,30 @@ async def import_rotations(session: AsyncSession, text: str, now: datetime, acto
         current = existing.get(row.name.casefold())
         if current is None:
             session.add(RotationRow(**values, created_at=now, updated_at=now))
-            report.added += 1
-        elif any(getattr(current, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(current, k, v)
-            current.updated_at = now
-            report.updated += 1
-        else:
-            report.unchanged += 1
+        _count(report, current, values, now)
+    return await _finish(session, report, "rotation", actor, now)
+
+
+def _count(report: ImportReport, current: Staff | RotationRow | None, values: dict[str, Any], now: datetime) -> None:
+    """Count a row as added (no current record), updated (and update it) or unchanged: re-imports change nothing."""
+    if current is None:
+        report.added += 1
+    elif any(getattr(current, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(current, k, v)
+        current.updated_at = now
+        report.updated += 1
+    else:
+        report.unchanged += 1
+
+
+async def _finish(session: AsyncSession, report: ImportReport, entity: str, actor: str, now: datetime) -> ImportReport:
     await session.flush()
     await repo.audit(
         session,
         actor=actor,
         action="import",
-        entity="rotation",
+        entity=entity,
         entity_id="*",
         now=now,
         detail={"added": report.added, "updated": report.updated},

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from bot import metrics
+from bot.dispatch import dispatch_by_notify
 from bot.logging import get_logger
 from bot.paging import enqueue_inbound
 from bot.services import Services
 from channels.phone import mask
 from channels.types import InboundMessage
 from storage import repo
+from storage.db import retry_on_disconnect
 from storage.models import Direction, MessageStatus
 
 log = get_logger(__name__)
@@ -42,10 +44,15 @@ async def store_inbound(services: Services, inbound: InboundMessage) -> int | No
     message_id: int | None
     if services.engine.dialect.name == "postgresql":
         # One statement, one round trip, atomic on its own: no BEGIN/COMMIT around it.
-        async with services.autocommit_engine.connect() as conn:
-            found = (
-                await conn.execute(repo.PG_CLAIM_INBOUND, {**values, "phone": inbound.sender, "now": now, "empty": {}})
-            ).scalar_one_or_none()
+        params = {**values, "phone": inbound.sender, "now": now, "empty": {}}
+
+        async def claim() -> int | None:
+            async with services.autocommit_engine.connect() as conn:
+                return (await conn.execute(repo.PG_CLAIM_INBOUND, params)).scalar_one_or_none()
+
+        # A connection the server dropped (restart, failover) is retried once on a fresh one. Should the lost
+        # attempt have stored the text after all, the retry reads as a duplicate and the sweeper queues it.
+        found = await retry_on_disconnect(claim)
         message_id = None if found is None else int(found)
     else:
         async with services.sessions() as session, session.begin():
@@ -60,6 +67,8 @@ async def store_inbound(services: Services, inbound: InboundMessage) -> int | No
         return None
     metrics.INBOUND.labels(outcome="stored").inc()
     log.debug("inbound_stored", message_id=message_id, sender=mask(inbound.sender))
+    if dispatch_by_notify(services):
+        return message_id  # the statement's NOTIFY reaches the workers' dispatcher (bot/dispatch.py)
     try:
         # Urgent-looking texts jump the job queue (bot/paging.py); the rest are first come, first served.
         await enqueue_inbound(services, message_id, inbound.text)

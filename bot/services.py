@@ -133,7 +133,9 @@ async def open_services(
     """Open the database, the job queue (arq if CARELINE_REDIS_URL is set) and the sender, inside the loop."""
     from bot.tasks import REGISTRY
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
     redis: Any | None = None
     queue: JobQueue
     limiter: RateLimiter

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     inbound_stale_s: float = 20.0
     sending_stale_s: float = 120.0
     log_level: str = "INFO"
+    # PostgreSQL connection pool per process (SQLite ignores these). Size it to the requests one process serves
+    # at once: connections opened and closed under load cost far more than the statements they carry.
+    db_pool_size: int = Field(default=30, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
     # Triage thresholds (US default 38.0 °C / 100.4 °F; UKONS practices use 37.5 °C).
     fever_threshold_c: float = Field(default=38.0, ge=35.0, le=40.0)
 

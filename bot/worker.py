@@ -1,4 +1,5 @@
-"""The arq worker: `careline worker`. The same job functions as the in-process queue, plus the sweeper cron."""
+"""The arq worker: `careline worker`. The same job functions as the in-process queue, the sweeper cron and, on
+PostgreSQL, the inbound dispatcher (bot/dispatch.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Function, func
 
+from bot.dispatch import InboundDispatcher, dispatch_by_notify
 from bot.jobs import JobFunc
 from bot.services import QUEUE_NAME, Services, open_services
 from bot.settings import Settings
@@ -34,9 +36,15 @@ def worker_kwargs(settings: Settings, services: Services | None = None) -> dict[
     from bot.tasks import REGISTRY, sweep
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx["services"] = services or await open_services(settings, in_process_jobs=False)
+        opened = ctx["services"] = services or await open_services(settings, in_process_jobs=False)
+        if dispatch_by_notify(opened):
+            dispatcher = ctx["dispatcher"] = InboundDispatcher(opened)
+            await dispatcher.start()
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        dispatcher = ctx.pop("dispatcher", None)
+        if isinstance(dispatcher, InboundDispatcher):
+            await dispatcher.close()
         if services is None and "services" in ctx:
             await services_from(ctx).close()
 

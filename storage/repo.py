@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
@@ -188,7 +188,7 @@ def select_conversation_phone(conversation_id: int) -> Any:
 def _pg_claim_statement() -> Any:
     """PostgreSQL: get-or-create the conversation and claim the SID in ONE statement (one round trip, atomic
     without an explicit transaction). Built once; executed with the parameters of INBOUND_PARAMS."""
-    from sqlalchemy import JSON, Integer, String, Text, bindparam, literal
+    from sqlalchemy import JSON, Integer, String, Text, bindparam, cast, literal
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
     from storage.types import UTCDateTime
@@ -228,12 +228,19 @@ def _pg_claim_statement() -> Any:
         now.label("created_at"),
         now.label("status_updated_at"),
     )
-    return (
+    claimed = (
         pg_insert(Message)
         .from_select(["conversation_id", *columns, "created_at", "status_updated_at"], source)
         .on_conflict_do_nothing(index_elements=["external_sid"])
         .returning(Message.id)
+        .cte("claimed")
     )
+    # NOTIFY rides on the same statement (delivered when it commits): the workers' dispatcher (bot/dispatch.py)
+    # queues the processing, so the webhook makes no second round trip. A retried SID claims nothing and
+    # notifies nothing.
+    return select(claimed.c.id, func.pg_notify(INBOUND_CHANNEL, cast(claimed.c.id, Text())))
 
 
+# The PostgreSQL NOTIFY channel carrying the id (never the text) of each newly stored inbound message.
+INBOUND_CHANNEL = "careline_inbound"
 PG_CLAIM_INBOUND = _pg_claim_statement()

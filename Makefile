@@ -16,7 +16,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The triage engine's hot modules compiled with mypyc (triage/native.py); rebuilt when they change. A failed
+# build leaves Careline on the pure-Python sources (same results, slower) and says so.
+NATIVE := triage/_native.json
+TRIAGE_NATIVE_SRC := $(addprefix triage/,numbers.py lexicon.py scanner.py ruleset.py engine.py native.py build_native.py)
+
+$(NATIVE): $(STAMP) $(TRIAGE_NATIVE_SRC)
+	$(PY) -m triage.build_native
+
+install: $(STAMP) $(NATIVE)
 
 ## make run: install, migrate, seed a demo practice, serve on http://127.0.0.1:8080 (embedded defaults).
 run: install
@@ -55,4 +63,5 @@ bench: install services
 	$(PY) bench/page_latency.py
 
 clean:
-	rm -rf $(VENV) careline.db careline.db-wal careline.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) careline.db careline.db-wal careline.db-shm .pytest_cache .mypy_cache .ruff_cache build
+	rm -f triage/*.so triage/_native.json

@@ -9,7 +9,7 @@ Pure: no I/O, no clock, no logging. The ruleset (triage/rules/ruleset.json) is r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from typing import Final
@@ -42,29 +42,31 @@ class Level(StrEnum):
     URGENT = "urgent"
     EMERGENCY = "emergency"
 
+    # A member is the str of its value (same hash, equal), so _RANK[self] is _RANK[self.value] without the
+    # enum's Python-level value property: comparisons sit on the engine's hot path.
     @property
     def rank(self) -> int:
-        return _RANK[self.value]
+        return _RANK[self]
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Level):
             return NotImplemented
-        return self.rank < other.rank
+        return _RANK[self] < _RANK[other]
 
     def __le__(self, other: object) -> bool:
         if not isinstance(other, Level):
             return NotImplemented
-        return self.rank <= other.rank
+        return _RANK[self] <= _RANK[other]
 
     def __gt__(self, other: object) -> bool:
         if not isinstance(other, Level):
             return NotImplemented
-        return self.rank > other.rank
+        return _RANK[self] > _RANK[other]
 
     def __ge__(self, other: object) -> bool:
         if not isinstance(other, Level):
             return NotImplemented
-        return self.rank >= other.rank
+        return _RANK[self] >= _RANK[other]
 
     def __str__(self) -> str:
         return self.value
@@ -130,6 +132,35 @@ class Finding:
     hypothetical: bool = False
     note: str = ""
 
+    # The __init__ @dataclass would generate, written out (a dataclass keeps an __init__ of its own): compiled by
+    # mypyc it runs natively, while a generated one runs interpreted, and the engine builds one per finding.
+    def __init__(
+        self,
+        rule_id: str,
+        symptom: str,
+        level: Level,
+        matched: str,
+        span: tuple[int, int],
+        value: float | None = None,
+        unit: str | None = None,
+        negated: bool = False,
+        resolved: bool = False,
+        hypothetical: bool = False,
+        note: str = "",
+    ) -> None:
+        setattr_ = object.__setattr__  # frozen: the way the generated __init__ sets fields
+        setattr_(self, "rule_id", rule_id)
+        setattr_(self, "symptom", symptom)
+        setattr_(self, "level", level)
+        setattr_(self, "matched", matched)
+        setattr_(self, "span", span)
+        setattr_(self, "value", value)
+        setattr_(self, "unit", unit)
+        setattr_(self, "negated", negated)
+        setattr_(self, "resolved", resolved)
+        setattr_(self, "hypothetical", hypothetical)
+        setattr_(self, "note", note)
+
     @property
     def current(self) -> bool:
         return not (self.negated or self.resolved or self.hypothetical)
@@ -161,6 +192,30 @@ class TriageResult:
     language: str
     corrections: tuple[tuple[str, str], ...] = ()
     assumptions: tuple[str, ...] = ()
+
+    # The __init__ @dataclass would generate, written out so that mypyc compiles it (see Finding.__init__).
+    def __init__(
+        self,
+        level: Level,
+        findings: tuple[Finding, ...],
+        context_changes: tuple[str, ...],
+        topics: frozenset[str],
+        flags: frozenset[str],
+        ruleset_version: str,
+        language: str,
+        corrections: tuple[tuple[str, str], ...] = (),
+        assumptions: tuple[str, ...] = (),
+    ) -> None:
+        setattr_ = object.__setattr__  # frozen: the way the generated __init__ sets fields
+        setattr_(self, "level", level)
+        setattr_(self, "findings", findings)
+        setattr_(self, "context_changes", context_changes)
+        setattr_(self, "topics", topics)
+        setattr_(self, "flags", flags)
+        setattr_(self, "ruleset_version", ruleset_version)
+        setattr_(self, "language", language)
+        setattr_(self, "corrections", corrections)
+        setattr_(self, "assumptions", assumptions)
 
     @property
     def symptoms(self) -> list[str]:
@@ -287,23 +342,54 @@ _BRIDGE_WORDS: Final = frozenset(
 _POST_WINDOW: Final = 4
 
 
-@dataclass(slots=True)
 class _Raw:
-    """A mutable finding under construction."""
+    """A mutable finding under construction.
 
-    rule: Rule | None
-    rule_id: str
-    symptom: str
-    level: Level
-    start: int
-    end: int
-    toks: tuple[_Tok, ...]
-    value: float | None = None
-    unit: str | None = None
-    negated: bool = False
-    resolved: bool = False
-    hypothetical: bool = False
-    notes: list[str] = field(default_factory=list)
+    A plain class rather than a dataclass: one is built per finding, and when mypyc compiles the engine a plain
+    class gets a compiled __init__ while a dataclass's generated __init__ runs interpreted.
+    """
+
+    __slots__ = (
+        "end",
+        "hypothetical",
+        "level",
+        "negated",
+        "notes",
+        "resolved",
+        "rule",
+        "rule_id",
+        "start",
+        "symptom",
+        "toks",
+        "unit",
+        "value",
+    )
+
+    def __init__(
+        self,
+        rule: Rule | None,
+        rule_id: str,
+        symptom: str,
+        level: Level,
+        start: int,
+        end: int,
+        toks: tuple[_Tok, ...],
+        value: float | None = None,
+        unit: str | None = None,
+    ) -> None:
+        self.rule = rule
+        self.rule_id = rule_id
+        self.symptom = symptom
+        self.level = level
+        self.start = start
+        self.end = end
+        self.toks = toks
+        self.value = value
+        self.unit = unit
+        self.negated = False
+        self.resolved = False
+        self.hypothetical = False
+        self.notes: list[str] = []
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -325,17 +411,25 @@ class TriageEngine:
 
     def assess(self, text: str, context: PatientContext | None = None) -> TriageResult:
         rs = self._rs
-        ctx = context or PatientContext()
-        tokens = tokenize(text, rs.translation)
+        ctx = context or _NO_CONTEXT
+        tokens = tokenize(text, rs.translation, rs.ascii_plan)
         corrections: list[tuple[str, str]] = []
-        unknown = rs.fuzzy.unknown_tokens(tokens)
-        if unknown:
-            fixes = rs.fuzzy.corrections(unknown)
-            if fixes:
-                tokens = list(map(fixes.get, tokens, tokens))
-                corrections = sorted(fixes.items())
+        fixes = rs.fuzzy.fixes(set(tokens))
+        if fixes:
+            # the same as tokens = [fixes.get(t, t) for t in tokens]: the few misspelt tokens are found with
+            # list.index (C speed) and replaced in place (the list is this call's own, fresh from tokenize);
+            # a correction is a known word, never a key of fixes, so replacing one key cannot create another
+            for wrong, right in fixes.items():
+                i = -1
+                for _ in range(tokens.count(wrong)):
+                    i = tokens.index(wrong, i + 1)
+                    tokens[i] = right
+            corrections = sorted(fixes.items())
         scan = scan_tokens(rs.lexicon, tokens)
         return _Assessment(rs, self.settings, ctx, scan, tuple(corrections)).result()
+
+
+_NO_CONTEXT: Final = PatientContext()  # frozen: one shared instance instead of one per message
 
 
 @lru_cache(maxsize=1)
@@ -369,6 +463,29 @@ _NO_TOKS: Final[list[_Tok]] = []  # shared empty results: never appended to
 _NO_CLAUSES: Final[dict[int, list[_Tok]]] = {}
 
 
+@lru_cache(maxsize=16)
+def _temperature_notes(s: TriageSettings) -> tuple[str, str, str]:
+    """The notes of a fever, a low and a normal reading: they depend on the settings only (formatted once)."""
+    return (
+        f">= {s.fever_threshold_c:g} °C / {s.fever_threshold_f:g} °F",
+        f"< {s.hypothermia_below_c:g} °C",
+        f"< {s.fever_threshold_c:g} °C / {s.fever_threshold_f:g} °F",
+    )
+
+
+def _unit_first_words(units: frozenset[str]) -> frozenset[str]:
+    firsts = _UNIT_FIRST_WORDS.get(units)
+    if firsts is None:
+        firsts = _UNIT_FIRST_WORDS[units] = frozenset(u.split(" ")[0] for u in units) | _COUNT_ADJECTIVES
+    return firsts
+
+
+# Enum .value is a Python-level property: the values the engine needs, looked up once.
+_TREATMENT_VALUES: Final[dict[Treatment, str]] = {t: t.value for t in Treatment}
+_CHEMOTHERAPY: Final = Treatment.CHEMOTHERAPY.value
+_IMMUNOTHERAPY: Final = Treatment.IMMUNOTHERAPY.value
+
+
 def _lv(name: str) -> Level:
     level = _LEVEL_BY_NAME.get(name)
     return Level(name) if level is None else level
@@ -395,7 +512,7 @@ class _Assessment:
         self.corrections = corrections
         self.context_changes: list[str] = []
         self.assumptions: list[str] = []
-        self._term_ending_at: dict[int, _Tok] = {t.word_last: t for toks in scan.terms.values() for t in toks}
+        self._term_ending_at: dict[int, _Tok] | None = None  # built on first use (lists "fever and chills")
         self._clause_markers: dict[str, dict[int, list[_Tok]]] = {}
         for kind, toks in scan.markers.items():
             per_clause: dict[int, list[_Tok]] = {}
@@ -478,7 +595,11 @@ class _Assessment:
         # a list carries the hypothetical on: "watch for fever and chills", "si me da fiebre o vomito"
         tokens = self.scan.tokens
         if tok.word >= 2 and tokens[tok.word - 1] in _LIST_JOINERS:
-            prev = self._term_ending_at.get(tok.word - 2)
+            ending_at = self._term_ending_at
+            if ending_at is None:
+                ending_at = {t.word_last: t for toks in self.scan.terms.values() for t in toks}
+                self._term_ending_at = ending_at
+            prev = ending_at.get(tok.word - 2)
             if prev is not None and prev.clause < tok.clause:
                 return self._hypothetical(prev)
         return False
@@ -499,16 +620,35 @@ class _Assessment:
     def _match_rules(self) -> list[_Raw]:
         terms = self.scan.terms
         candidates: dict[int, Rule] = {}
-        order = self.rs.rule_order
+        keyed = self.rs.keyed_rules_by_term
         for t in terms:
-            for rule in self.rs.rules_by_term.get(t, ()):
-                candidates[order[rule.id]] = rule
+            for key, rule in keyed.get(t, ()):  # key: rule_order[rule.id]
+                candidates[key] = rule
         found: list[_Raw] = []
-        for idx in sorted(candidates):  # keep the ruleset's order for stable output
+        for idx in sorted(candidates) if len(candidates) > 1 else candidates:  # the ruleset's order: stable output
             rule = candidates[idx]
             seen_spans: set[tuple[int, int]] = set()
             for conj in rule.match:
-                if not all(map(terms.__contains__, conj)):
+                if len(conj) == 1:
+                    # one term (most conjunctions): the general loop below with toks == [first]
+                    firsts = terms.get(conj[0])
+                    if firsts is None:
+                        continue
+                    for first in firsts:
+                        span = (first.start, first.end)
+                        if span in seen_spans:
+                            continue
+                        seen_spans.add(span)
+                        raw = _Raw(rule, rule.id, rule.symptom, _lv(rule.level), first.start, first.end, (first,))
+                        self._status(raw, negation_immune=rule.negation_immune)
+                        found.append(raw)
+                    continue
+                missing = False
+                for name in conj:
+                    if name not in terms:
+                        missing = True
+                        break
+                if missing:
                     continue
                 for first in terms[conj[0]]:
                     toks = [first]
@@ -558,19 +698,25 @@ class _Assessment:
             raw.notes.append(f">= {s.pain_score_urgent}/10" if level is Level.URGENT else f"< {s.pain_score_urgent}/10")
             self._status(raw, post=False)
             found.append(raw)
-        for num in self.scan.numbers:
+        numbers = self.scan.numbers
+        if numbers:
+            count_firsts = _unit_first_words(rs.stool_count_units) | _unit_first_words(rs.vomit_count_units)
+        for num in numbers:
             value = num.value
             if value > 113.0 or value <= 0:
                 continue  # no count, score, saturation or body temperature is out there
-            before = tokens[max(0, num.word - 4) : num.word]
             after = tokens[num.word_last + 1 : num.word_last + 5]
             # counts: "threw up 6 times", "8 bms today", "6x"
-            if value == int(value) and 0 < value < 60:
+            # (_unit_phrase is False unless the next word may start a unit phrase: most numbers stop at that test)
+            if value == int(value) and 0 < value < 60 and (num.unit == "x" or (after and after[0] in count_firsts)):
                 stool = self._unit_phrase(after, rs.stool_count_units)
                 vomit = num.unit == "x" or (not stool and self._unit_phrase(after, rs.vomit_count_units))
                 if stool or vomit:
                     self._attach_count(found, num, int(value), stool=stool)
                     continue
+            if value < 30.0 and not (value <= 10 and value == int(value)):
+                continue  # not a saturation (50-100), a spoken pain score (0-10) or a body temperature (30-113)
+            before = tokens[max(0, num.word - 4) : num.word]
             # oxygen saturation
             if 50 <= value <= 100 and not rs.oxygen_context.isdisjoint(before):
                 low = value < s.spo2_emergency_below
@@ -597,6 +743,8 @@ class _Assessment:
                 self._status(raw, post=False)
                 found.append(raw)
                 continue
+            if value < 30.0:
+                continue  # _temperature would say no
             temp = self._temperature(num, before, after)
             if temp is not None:
                 found.append(temp)
@@ -605,10 +753,7 @@ class _Assessment:
     def _unit_phrase(after: list[str], units: frozenset[str]) -> bool:
         if not after:
             return False
-        firsts = _UNIT_FIRST_WORDS.get(units)
-        if firsts is None:
-            firsts = _UNIT_FIRST_WORDS[units] = frozenset(u.split(" ")[0] for u in units) | _COUNT_ADJECTIVES
-        if after[0] not in firsts:
+        if after[0] not in _unit_first_words(units):
             return False  # no unit phrase starts here and no "loose", "more" ... before one
         for k in (1, 2, 3, 4):
             if len(after) >= k and " ".join(after[:k]) in units:
@@ -684,15 +829,16 @@ class _Assessment:
                 return None
         value_c = value if unit == "C" else f_to_c(value)
         thr = s.fever_threshold_c
+        notes = _temperature_notes(s)
         if value_c >= thr:
             level, rule_id, symptom = Level.URGENT, "temperature_fever", "fever"
-            note = f">= {thr:g} °C / {s.fever_threshold_f:g} °F"
+            note = notes[0]
         elif value_c < s.hypothermia_below_c:
             level, rule_id, symptom = Level.URGENT, "temperature_low", "hypothermia"
-            note = f"< {s.hypothermia_below_c:g} °C"
+            note = notes[1]
         else:
             level, rule_id, symptom = Level.ROUTINE, "temperature_normal", "temperature_below_threshold"
-            note = f"< {thr:g} °C / {s.fever_threshold_f:g} °F"
+            note = notes[2]
         if explicit is None:
             note += f"; unit inferred as °{unit}"
         raw = _Raw(None, rule_id, symptom, level, num.start, num.end, (num,), value, "°" + unit)
@@ -706,11 +852,11 @@ class _Assessment:
         treatment = self.ctx.treatment
         if treatment is None:
             self.assumptions.append("treatment unknown: active chemotherapy")
-            result = {Treatment.CHEMOTHERAPY.value}
+            result = {_CHEMOTHERAPY}
         else:
-            result = {treatment.value}
-        if self._mentioned("immuno_mention") and Treatment.IMMUNOTHERAPY.value not in result:
-            result.add(Treatment.IMMUNOTHERAPY.value)
+            result = {_TREATMENT_VALUES[treatment]}
+        if self._mentioned("immuno_mention") and _IMMUNOTHERAPY not in result:
+            result.add(_IMMUNOTHERAPY)
             self.assumptions.append("message mentions immunotherapy")
         return result
 
@@ -731,11 +877,7 @@ class _Assessment:
         treatments = self._treatments()
         days = self.ctx.days_since_dose
         s = self.settings
-        in_nadir = (
-            days is not None
-            and s.nadir_first_day <= days <= s.nadir_last_day
-            and Treatment.CHEMOTHERAPY.value in treatments
-        )
+        in_nadir = days is not None and s.nadir_first_day <= days <= s.nadir_last_day and _CHEMOTHERAPY in treatments
         anticoag: tuple[bool, str] | None = None
         for raw in found:
             rule = raw.rule
@@ -764,12 +906,12 @@ class _Assessment:
 
     def _reconcile(self, found: list[_Raw]) -> None:
         readings = [r for r in found if r.rule is None and r.rule_id.startswith("temperature_") and self._cur(r)]
-        antipyretic = bool(self._markers("antipyretic"))
-        for raw in found:
-            rule = raw.rule
-            if rule is not None and rule.fever_like and raw.resolved and antipyretic and not raw.negated:
-                raw.resolved = False
-                raw.notes.append("brought down by an antipyretic still counts")
+        if self._markers("antipyretic"):  # the loop changes nothing without an antipyretic marker
+            for raw in found:
+                rule = raw.rule
+                if rule is not None and rule.fever_like and raw.resolved and not raw.negated:
+                    raw.resolved = False
+                    raw.notes.append("brought down by an antipyretic still counts")
         if readings and all(r.rule_id == "temperature_normal" for r in readings):
             for raw in found:
                 if raw.rule is not None and raw.rule.id == "fever_reported" and self._cur(raw):
@@ -787,6 +929,8 @@ class _Assessment:
                 raw.level = _lv(d.level)
                 raw.notes.append(d.why)
         # generic findings step aside for a specific finding on the same words
+        if not any(r.rule is not None and r.rule.generic for r in found):
+            return  # nothing generic: every finding is kept
         specific = [r for r in found if r.rule is not None and not r.rule.generic]
         keep: list[_Raw] = []
         for raw in found:
@@ -809,6 +953,9 @@ class _Assessment:
         if len(symptoms) < 2:
             return  # every combination needs two symptoms at least
         for combo in self.rs.combos:
+            trigger = combo.trigger
+            if trigger is not None and trigger.isdisjoint(symptoms):
+                continue  # a symptom it needs is missing: _combo_holds would say no
             if not self._combo_holds(combo, symptoms):
                 continue
             parts = [r for r in current if r.symptom in combo.min_of or any(r.symptom in g for g in combo.all_of)]
@@ -843,9 +990,18 @@ class _Assessment:
             topics.add("opt_out")
         tokens = self.scan.tokens
         if 0 < len(tokens) <= 16:
-            words = [w for w in tokens if w not in _PUNCT_TOKENS]
-            if words and all(w in self.rs.chitchat_words for w in words):
-                topics.add("chitchat")
+            # every word (punctuation aside) is chit-chat, and there is a word (most messages: no at the first)
+            chitchat = self.rs.chitchat_words
+            words = 0
+            for w in tokens:
+                if w in _PUNCT_TOKENS:
+                    continue
+                if w not in chitchat:
+                    break
+                words += 1
+            else:
+                if words:
+                    topics.add("chitchat")
         return topics
 
     def _language(self) -> str:
@@ -853,7 +1009,10 @@ class _Assessment:
             return self.ctx.language
         hints = self.rs.spanish_hints
         words = self.scan.tokens[:80]
-        hits = sum(map(hints.__contains__, words))
+        hits = 0
+        for w in words:
+            if w in hints:
+                hits += 1
         return "es" if hits >= 2 and hits * 6 >= len(words) else "en"
 
     def result(self) -> TriageResult:
@@ -873,8 +1032,8 @@ class _Assessment:
             if not weak:
                 clinical = True
             if self._cur(raw):
-                if not (weak and topics):
-                    level = max(level, raw.level)
+                if not (weak and topics) and _RANK[raw.level] > _RANK[level]:
+                    level = raw.level  # max(level, raw.level)
                 if rule is not None:
                     flags |= rule.flags
             elif rule is not None and rule.set_aside_level is not None:

@@ -14,7 +14,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 __all__ = [
+    "AsciiPlan",
     "FuzzyCorrector",
+    "build_ascii_plan",
     "build_translation",
     "normalize",
     "normalize_phrase",
@@ -76,11 +78,80 @@ def build_translation(emoji: Mapping[str, str]) -> dict[int, str | None]:
     return table
 
 
-def tokenize(text: str, table: Mapping[int, str | None]) -> list[str]:
-    """Lower case, strip accents and apostrophes, map emoji, split punctuation off words, keep 38,4 and 101.2."""
-    s = text.lower().translate(table)
-    if " . " in s or " , " in s:
-        s = _DECIMAL_FIX.sub(r"\1\2\3", s)
+# str.translate(table) on ASCII text, done by C-speed byte and string methods: bytes.translate for the characters
+# that become one ASCII character or nothing (a 256-byte table, much faster than str.translate's dict lookups),
+# then str.replace for the few that become several (punctuation padded with spaces, the newline), in an order where
+# no replacement brings in a character that a later one replaces.
+AsciiPlan = tuple[bytes, bytes, tuple[tuple[str, str], ...]]  # byte table, bytes deleted, (character, replacement)
+
+
+def build_ascii_plan(table: Mapping[int, str | None]) -> AsciiPlan | None:
+    """The plan giving the same string as ``str.translate(table)`` for ASCII text, or None if there is none."""
+    byte_table = bytearray(range(256))
+    deleted = bytearray()
+    single: list[str] = []
+    several: dict[str, str] = {}
+    for code in range(128):
+        if code not in table:
+            continue
+        out = table[code]
+        if out is None:
+            deleted.append(code)
+        elif len(out) == 1 and out.isascii():
+            byte_table[code] = ord(out)
+            single.append(out)
+        elif len(out) == 1:
+            return None  # ASCII in, not ASCII out: leave it to str.translate
+        else:
+            several[chr(code)] = out
+    if any(out in several for out in single):
+        return None  # one translate pass would not pad what it outputs; the replacements would
+    order: list[tuple[str, str]] = []
+    left = dict(several)
+    while left:
+        # next: a character whose replacement holds no other character still to be replaced
+        ready = [ch for ch, out in left.items() if not any(o in out for o in left if o != ch)]
+        if not ready:
+            return None
+        order.append((ready[0], left.pop(ready[0])))
+    return bytes(byte_table), bytes(deleted), tuple(order)
+
+
+def _join_decimal(m: re.Match[str]) -> str:
+    return m.group(0).replace(" ", "")  # "38 , 4" -> "38,4": the same as the template r"\1\2\3"
+
+
+def _may_join_decimal(s: str) -> bool:
+    """False when _DECIMAL_FIX cannot match: no " . " or " , " has a possible digit on both sides.
+
+    str.isdigit() is true for every character \\d matches (Unicode category Nd) and a few more, so a True here
+    only means the regex has to look.
+    """
+    last = len(s) - 4
+    for sep in (" . ", " , "):
+        k = s.find(sep)
+        while k >= 0:
+            if 0 < k <= last and s[k - 1].isdigit() and s[k + 3].isdigit():
+                return True
+            k = s.find(sep, k + 1)
+    return False
+
+
+def tokenize(text: str, table: Mapping[int, str | None], plan: AsciiPlan | None = None) -> list[str]:
+    """Lower case, strip accents and apostrophes, map emoji, split punctuation off words, keep 38,4 and 101.2.
+
+    ``plan`` is ``build_ascii_plan(table)``: a faster way to the same string for ASCII text.
+    """
+    s = text.lower()
+    if plan is not None and s.isascii():
+        s = s.encode("ascii").translate(plan[0], plan[1]).decode("ascii")
+        for ch, out in plan[2]:
+            if ch in s:
+                s = s.replace(ch, out)
+    else:
+        s = s.translate(table)
+    if _may_join_decimal(s):
+        s = _DECIMAL_FIX.sub(_join_decimal, s)
     return s.split()
 
 
@@ -114,7 +185,7 @@ class FuzzyCorrector:
     or the target is long (``_TWO_EDITS_FROM`` letters). Results are cached per token.
     """
 
-    __slots__ = ("_buckets", "_cache", "_cache_limit", "_known", "_min_len")
+    __slots__ = ("_buckets", "_cache", "_cache_limit", "_clean", "_known", "_min_len")
 
     def __init__(
         self,
@@ -132,6 +203,11 @@ class FuzzyCorrector:
         self._min_len = min_len
         self._cache: dict[str, str | None] = {}
         self._cache_limit = cache_limit
+        # Tokens already looked at that need no correction (the cache's None entries, plus numbers, punctuation
+        # and short words): a set, so that most messages are dealt with by two set differences at C speed and
+        # no token is looked at in Python. Whether a token needs a correction depends on the token alone, so a
+        # token found clean once is clean for good; bounded like the cache.
+        self._clean: set[str] = set()
 
     @property
     def known(self) -> frozenset[str]:
@@ -176,10 +252,29 @@ class FuzzyCorrector:
         """{token: lexicon word} for the misspelt tokens among ``unknown`` (tokens not known already)."""
         fixes: dict[str, str] = {}
         cache = self._cache
+        clean = self._clean
         for tok in unknown:
             fixed = cache.get(tok, "")
             if fixed == "":
                 fixed = self.correct_token(tok) if len(tok) >= self._min_len and tok.isalpha() else None
             if fixed is not None:
                 fixes[tok] = fixed
+            else:
+                clean.add(tok)
+        if len(clean) >= self._cache_limit:
+            self._clean = set()
         return fixes
+
+    def fixes(self, distinct: set[str]) -> dict[str, str]:
+        """{token: lexicon word} for the misspelt ones among a message's distinct tokens.
+
+        The same as ``corrections(unknown_tokens(distinct))``: tokens known to need no correction (lexicon and
+        guard words, and tokens found clean before) are removed by set differences first, so ``corrections``
+        only sees the misspelt tokens and tokens never seen before.
+        """
+        unknown = distinct - self._known
+        if unknown:
+            unknown = unknown - self._clean  # iterates the few unknown tokens, not the clean set
+            if unknown:
+                return self.corrections(unknown)
+        return {}

@@ -7,11 +7,11 @@ once per ruleset and shared by every engine using it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Final
 
-from triage.lexicon import FuzzyCorrector, build_translation, normalize_phrase
+from triage.lexicon import AsciiPlan, FuzzyCorrector, build_ascii_plan, build_translation, normalize_phrase
 from triage.numbers import DECIMAL_JOINERS, NUMBER_JOINERS, NUMBER_WORDS
 from triage.scanner import Lexicon, build_trie
 
@@ -124,6 +124,20 @@ class Combo:
     min_of: frozenset[str] = frozenset()
     anticoagulant_level: str | None = None
     explain: str = ""
+    # derived: symptoms of which one at least must be present for the combination to hold (the first "all" group,
+    # else the "min_of" set when n >= 1), so the engine can rule most combinations out with one isdisjoint; empty
+    # when nothing can make it hold, None when there is no such set
+    trigger: frozenset[str] | None = field(init=False, default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        trigger: frozenset[str] | None = None
+        if self.all_of:
+            trigger = self.all_of[0]
+        elif self.min_n >= 1:
+            trigger = self.min_of
+        elif not self.min_n:
+            trigger = frozenset()
+        object.__setattr__(self, "trigger", trigger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +161,16 @@ class CompiledRuleset:
     opt_out_exact: frozenset[str]
     chitchat_words: frozenset[str]
     spanish_hints: frozenset[str]
+    # derived: rules_by_term with each rule's position in rule_order, so the engine collects candidate rules
+    # without looking their ids up for every message
+    keyed_rules_by_term: dict[str, tuple[tuple[int, Rule], ...]] = field(init=False, default_factory=dict)
+    # derived: the translation done faster for ASCII text (triage.lexicon.tokenize)
+    ascii_plan: AsciiPlan | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        keyed = {t: tuple((self.rule_order[r.id], r) for r in rules) for t, rules in self.rules_by_term.items()}
+        object.__setattr__(self, "keyed_rules_by_term", keyed)
+        object.__setattr__(self, "ascii_plan", build_ascii_plan(self.translation))
 
 
 class RulesetError(ValueError):

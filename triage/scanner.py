@@ -1,16 +1,15 @@
 """One pass over a normalised message: lexicon phrases, markers, topics, numbers, clause and sentence breaks.
 
-The message is split on spaces (C speed); only tokens that can start a lexicon phrase, punctuation and numbers are
-looked at in Python, and phrases are matched longest first from a dict of first words. Word indices are token
-indices, character spans are offsets in the normalised text (" ".join(tokens)).
+The message is split on spaces (C speed); each token is looked up once in a table built with the lexicon (one-word
+phrases that start no longer one act straight from it), only tokens that can start a longer phrase, number words,
+punctuation and numbers go further, and phrases are matched longest first from a dict of first words. Word indices
+are token indices, character spans are offsets in the normalised text (" ".join(tokens)).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import accumulate, compress
-from operator import add
 from typing import Final, NamedTuple
 
 from triage.numbers import DECIMAL_JOINERS, NUMBER_JOINERS, NUMBER_WORDS, parse_decimal, parse_number_words
@@ -59,6 +58,14 @@ _NUMBER_FOLLOWERS: Final = frozenset(("/", "de", "over", "out")) | DECIMAL_JOINE
 
 # terms; a number word; a term at all; markers to record with their clause offset; clause breaks; "current"; topics
 _Action = tuple[tuple[str, ...], bool, bool, tuple[tuple[str, int], ...], int, bool, tuple[str, ...]]
+# terms; markers to record with their clause offset; clause breaks; sentence breaks; "current"; topics
+_StaticAction = tuple[tuple[str, ...], tuple[tuple[str, int], ...], int, int, bool, tuple[str, ...]]
+# Lexicon.look's entries for Lexicon.walk's tokens, told apart by their clause breaks (a real action has 0 or 1).
+# Compared by value: mypyc may build a new tuple for each use of a Final tuple constant.
+_ALWAYS: Final = -1
+_IF_PAIR: Final = -2
+_WALK_ALWAYS: Final[_StaticAction] = ((), (), _ALWAYS, 0, False, ())
+_WALK_IF_PAIR: Final[_StaticAction] = ((), (), _IF_PAIR, 0, False, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,19 @@ class Lexicon:
 
     # derived: what finding a phrase does to a scan, worked out once per phrase instead of once per occurrence
     actions: dict[str, _Action] = field(init=False, default_factory=dict)
+    # derived: the action of each one-word phrase that starts no longer phrase and is not a number word (most hits,
+    # e.g. "and", "fever", "nurse"). For these tokens the trie walk can only end on the token itself, so the scan
+    # takes the action straight away: (terms, markers to record with their clause offset, clause breaks,
+    # sentence breaks, "current", topics), exactly what the general path does with a one-word phrase.
+    # Punctuation that is no phrase is here too: one clause break, and a sentence break for ". ! ? ;".
+    static: dict[str, _StaticAction] = field(init=False, default_factory=dict)
+    # derived: the other tokens worth a look: True for one-word phrases (not in static) and tokens sorting before
+    # ":" (numbers), always looked at; False for first words of longer phrases, looked at when the next token
+    # makes a pair in ``pairs``. Any other token is worth a look only if it sorts before ":".
+    walk: dict[str, bool] = field(init=False, default_factory=dict)
+    # derived: static and walk in one table, so that the scan looks most tokens up once: a static action, or
+    # _WALK_ALWAYS / _WALK_IF_PAIR for walk's True / False
+    look: dict[str, _StaticAction] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pair_firsts", frozenset(a for a, _ in self.pairs) - self.singles)
@@ -101,6 +121,20 @@ class Lexicon:
                 self.phrase_topics.get(phrase, ()),
             )
         object.__setattr__(self, "actions", actions)
+        static: dict[str, _StaticAction] = {}
+        for phrase, (terms, numword, _, recorded_, breaks_, current, topics) in actions.items():
+            node = self.trie.get(phrase)
+            if node is not None and not node[0] and node[1] == phrase and not numword:
+                static[phrase] = (terms, recorded_, breaks_, 0, current, topics)
+        for p in _PUNCT:
+            if p not in self.trie:
+                static[p] = ((), (), 1, 1 if p in _SENTENCE else 0, False, ())
+        object.__setattr__(self, "static", static)
+        walk = {w: w in self.singles or w < ":" for w in self.singles | self.pair_firsts if w not in static}
+        object.__setattr__(self, "walk", walk)
+        look = dict(static)
+        look.update((w, _WALK_ALWAYS if always else _WALK_IF_PAIR) for w, always in walk.items())
+        object.__setattr__(self, "look", look)
 
 
 class Tok(NamedTuple):
@@ -129,6 +163,28 @@ class Scan:
     scores: list[Tok] = field(default_factory=list)
     topics: set[str] = field(default_factory=set)
     current_sentences: set[int] = field(default_factory=set)
+
+    # The __init__ @dataclass would generate, written out (a dataclass keeps an __init__ of its own) so that mypyc
+    # compiles it: a generated one runs interpreted, once per message.
+    def __init__(
+        self,
+        tokens: list[str],
+        norm: str,
+        terms: dict[str, list[Tok]] | None = None,
+        markers: dict[str, list[Tok]] | None = None,
+        numbers: list[Tok] | None = None,
+        scores: list[Tok] | None = None,
+        topics: set[str] | None = None,
+        current_sentences: set[int] | None = None,
+    ) -> None:
+        self.tokens = tokens
+        self.norm = norm
+        self.terms = {} if terms is None else terms
+        self.markers = {} if markers is None else markers
+        self.numbers = [] if numbers is None else numbers
+        self.scores = [] if scores is None else scores
+        self.topics = set() if topics is None else topics
+        self.current_sentences = set() if current_sentences is None else current_sentences
 
 
 # Tok(...) runs the NamedTuple's Python-level __new__; building the tuple directly skips it (all fields given).
@@ -169,41 +225,64 @@ def _parse_number_token(tok: str) -> _NumberToken:
     return parsed
 
 
+def _end(tokens: list[str], first: int, last: int, start: int) -> int:
+    """The end offset in the normalised text of tokens[first : last + 1], tokens[first] starting at ``start``."""
+    end = start + len(tokens[first])
+    for x in range(first + 1, last + 1):
+        end += 1 + len(tokens[x])
+    return end
+
+
 def scan(lex: Lexicon, tokens: list[str]) -> Scan:
     norm = " ".join(tokens)
     result = Scan(tokens, norm)
     if not norm:
         return result
     n = len(tokens)
-    lens = list(map(len, tokens))
-    # ends[i] - 1 is the end offset of token i in the normalised text (tokens joined by one space)
-    ends: list[int] = list(map(add, accumulate(lens), range(1, n + 1)))
 
     trie = lex.trie
-    # Tokens worth a look, found at C speed (no Python-level loop over every token): a one-word phrase, the
-    # first two words of a longer one, or anything sorting before ":" (numbers and punctuation).
-    # Set operations on the distinct tokens first, then one membership test per token.
-    uniq = set(tokens)
-    alone = uniq & lex.singles
-    alone.update(filter(":".__gt__, uniq))
-    hits = list(compress(range(n), map(alone.__contains__, tokens)))
-    firsts = (uniq & lex.pair_firsts) - alone
-    if firsts:
-        pairs = lex.pairs
-        paired = [
-            i for i in compress(range(n - 1), map(firsts.__contains__, tokens)) if (tokens[i], tokens[i + 1]) in pairs
-        ]
-        if paired:
-            hits = sorted(hits + paired)
     phrase_terms = lex.phrase_terms
     actions = lex.actions
+    look = lex.look
+    pairs = lex.pairs
     clause = 0
     sentence = 0
     skip = -1
-    for i in hits:
+    pos = 0  # start offset of the next token in the normalised text (tokens joined by one space)
+    for i, tok in enumerate(tokens):
+        start = pos
+        pos += len(tok) + 1
         if i < skip:
             continue
-        tok = tokens[i]
+        # Tokens worth a look: a one-word phrase, the first two words of a longer one, or anything sorting
+        # before ":" (numbers and punctuation); the others are passed over.
+        act = look.get(tok)
+        if act is None:
+            if tok >= ":":
+                continue  # no phrase starts with it, and no number
+        elif act[2] == _IF_PAIR:
+            if i + 1 >= n or (tok, tokens[i + 1]) not in pairs:
+                continue  # the first word of longer phrases, but not followed by a second word of one
+        elif act[2] != _ALWAYS:
+            # a one-word phrase that starts no longer one: the general path below with k == 1, without the walk
+            terms, recorded, breaks, stops, current, topics = act
+            if terms or recorded:
+                end = start + len(tok)
+                for t in terms:
+                    result.terms.setdefault(t, []).append(
+                        _new_tok(Tok, ("term", t, start, end, clause, sentence, i, i, 0.0, False, ""))
+                    )
+                for mk, offset in recorded:
+                    result.markers.setdefault(mk, []).append(
+                        _new_tok(Tok, ("marker", mk, start, end, clause + offset, sentence, i, i, 0.0, False, ""))
+                    )
+            if current:
+                result.current_sentences.add(sentence)
+            clause += breaks
+            sentence += stops
+            if topics:
+                result.topics.update(topics)
+            continue  # skip = i + 1 would skip nothing
         node = trie.get(tok)
         phrase = ""
         k = 0
@@ -230,7 +309,7 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
                 if tok in phrase_terms:  # "911"
                     for t in phrase_terms[tok]:
                         result.terms.setdefault(t, []).append(
-                            Tok("term", t, (ends[i] - lens[i] - 1), ends[i] - 1, clause, sentence, i, i)
+                            Tok("term", t, start, start + len(tok), clause, sentence, i, i)
                         )
                     continue
                 parsed = _NUMBER_CACHE.get(tok)
@@ -238,9 +317,7 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
                     parsed = _parse_number_token(tok)
                 kind, value, decimal, unit = parsed
                 if kind == _SCORE:
-                    result.scores.append(
-                        Tok("score", tok, (ends[i] - lens[i] - 1), ends[i] - 1, clause, sentence, i, i, value)
-                    )
+                    result.scores.append(Tok("score", tok, start, start + len(tok), clause, sentence, i, i, value))
                     continue
                 if kind == _NOT_A_NUMBER:
                     continue  # 101/62, 10/12, 555-..., 2nd
@@ -250,7 +327,7 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
                     if nxt[:2] in _SCORE_TAIL_2 or nxt[:3] == ["out", "of", "10"]:
                         last = i + (2 if nxt[:2] in _SCORE_TAIL_2 else 3)
                         result.scores.append(
-                            Tok("score", tok, (ends[i] - lens[i] - 1), ends[last] - 1, clause, sentence, i, last, value)
+                            Tok("score", tok, start, _end(tokens, i, last, start), clause, sentence, i, last, value)
                         )
                         skip = last + 1
                         continue
@@ -273,8 +350,8 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
                         (
                             "num",
                             tok,
-                            (ends[i] - lens[i] - 1),
-                            ends[last] - 1,
+                            start,
+                            start + len(tok) if last == i else _end(tokens, i, last, start),
                             clause,
                             sentence,
                             i,
@@ -306,8 +383,8 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
                         Tok(
                             "num",
                             " ".join(words),
-                            (ends[i] - lens[i] - 1),
-                            ends[j - 1] - 1,
+                            start,
+                            _end(tokens, i, j - 1, start),
                             clause,
                             sentence,
                             i,
@@ -319,8 +396,7 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
                     if j - 1 > last or not in_terms:
                         skip = j
                         continue
-        start = ends[i] - lens[i] - 1
-        end = ends[last] - 1
+        end = start + len(tok) if last == i else _end(tokens, i, last, start)
         for t in terms:
             result.terms.setdefault(t, []).append(
                 _new_tok(Tok, ("term", t, start, end, clause, sentence, i, last, 0.0, False, ""))

@@ -37,6 +37,11 @@ def create_engine(
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 10}
+        if parsed.database not in (None, "", ":memory:"):
+            # Every transaction takes SQLite's one write lock at BEGIN IMMEDIATE, so transactions run one at a
+            # time whatever the pool. With one connection they queue here in arrival order; with several they
+            # queue in SQLite's busy handler, which polls with sleeps of up to 100 ms (p99 of seconds).
+            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=30)
     else:
         # No pool_pre_ping: with asyncpg it costs three round trips (BEGIN, ";", ROLLBACK) on every checkout.
         # A closed connection is caught locally instead (_install_closed_check); one that fails mid-statement

@@ -83,14 +83,17 @@ async def queue_text(
     kind: str,
     now: datetime,
     ttl_s: int | None = None,
+    sender: str = "",
 ) -> Message:
-    """Add an outbox row in the caller's transaction. Enqueue `send_message` for it after commit."""
+    """Add an outbox row in the caller's transaction. Enqueue `send_message` for it after commit.
+
+    ``sender``: the From number; empty = CARELINE_SMS_FROM (or the Messaging Service)."""
     settings = services.settings
     msg = new_outbound(
         conversation_id=conversation_id,
         patient_id=patient_id,
         to=to,
-        sender=settings.sms_from or settings.messaging_service_sid or "careline",
+        sender=sender or settings.sms_from or settings.messaging_service_sid or "careline",
         body=body,
         kind=kind,
         now=now,
@@ -178,7 +181,12 @@ async def send_message(services: Services, message_id: int) -> None:
 
     validity = None if expires_at is None else int((expires_at - now).total_seconds())
     outbound = OutboundMessage(
-        to=to, body=body, status_callback=services.status_callback_url, validity_period_s=validity
+        to=to,
+        body=body,
+        # the row's own From number (pages may have one of their own); a Messaging Service SID is the default
+        sender=sender_key if sender_key.startswith("+") else "",
+        status_callback=services.status_callback_url,
+        validity_period_s=validity,
     )
     try:
         result = await services.sender.send(outbound)

@@ -503,6 +503,7 @@ async def _queue_staff_text(
         kind=kind,
         now=now,
         ttl_s=services.settings.page_ttl_s,
+        sender=services.settings.paging_from,
     )
     page = Page(
         escalation_id=esc.id,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbound import queue_text
+from bot.outbound import STAFF_KINDS, queue_text
 from bot.services import Services
 from flows.consent import (
     ConsentAction,
@@ -58,6 +58,8 @@ class HandleContext:
             body=body,
             kind=kind,
             now=self.now,
+            # answers to staff come from the paging number, the one they were paged from
+            sender=self.services.settings.paging_from if kind in STAFF_KINDS else "",
         )
         self.outbox.append(msg)
         return msg

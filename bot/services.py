@@ -120,7 +120,7 @@ def make_caller(settings: Settings) -> CallPlacer:
         settings.twilio_auth_token,
         api_url=settings.twilio_api_url,
         timeout_s=settings.twilio_timeout_s,
-        from_=settings.voice_from or settings.sms_from,
+        from_=settings.voice_from or settings.paging_from or settings.sms_from,
     )
 
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # Paging and escalation (issue 4; README "Paging and escalation").
     paging_enabled: bool = True
     fallback_phone: str = ""  # out-of-steps alerts; empty = practice_phone
+    # The number pages and alerts to staff are sent from; empty = sms_from. A number of its own gives pages a rate
+    # limit of their own, so they never wait behind a burst of patient texts (here or in Twilio's queue).
+    paging_from: str = ""
     # Routing is configuration: a triage level ("emergency", "urgent", "routine", "non_clinical") or a request
     # ("topic:scheduling", "topic:pharmacy" from triage topics, "flow:<outcome>") maps to a queue; unmapped = none.
     routing: dict[str, str] = Field(

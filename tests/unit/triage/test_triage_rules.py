@@ -340,3 +340,82 @@ def test_assess_is_pure_and_repeatable() -> None:
     a = engine.assess("feaver 101 and chills")
     b = engine.assess("feaver 101 and chills")
     assert a == b
+
+
+# ---- rule families added in ruleset 2026.11-3 (from an independent probe set) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "rule_id"),
+    [
+        # rigors described without the word "chills"
+        ("im shaking so bad under 3 blankets cant get warm", Level.URGENT, "chills_rigors"),
+        ("no puedo dejar de temblar y tengo mucho frio", Level.URGENT, "chills_rigors"),
+        # "new bruises" is also a widespread-bruising cue: it must still be read as bruising
+        ("lots of new bruises on my arms and i didnt bump anything", Level.URGENT, "bruising"),
+        # loperamide / antiemetic taken and the symptom goes on, across "and" / "but" / "y"
+        ("5 watery BMs today even after taking the imodium", Level.URGENT, "loperamide_failing"),
+        ("diarrhea 5 times, took imodium and its not helping", Level.URGENT, "loperamide_failing"),
+        ("tome imodium y aun asi sigo con diarrea", Level.URGENT, "loperamide_failing"),
+        ("took zofran but still throwing up", Level.URGENT, "antiemetic_failing"),
+        ("me duele mucho la espalda y la medicina no me ayuda", Level.URGENT, "pain_uncontrolled"),
+        # mouth sores that stop eating
+        ("it hurts too much to eat, my mouth is full of ulcers", Level.URGENT, "cant_swallow"),
+        ("no puedo ni tragar por las llagas", Level.URGENT, "cant_swallow"),
+        # drooping eyelid wordings
+        ("on yervoy, my eyelid is droopy", Level.URGENT, "ptosis"),
+        ("tengo los parpados caidos", Level.URGENT, "ptosis"),
+        # black stool in Spanish sentence forms
+        ("mis heces son negras", Level.URGENT, "black_stool"),
+        ("el popo me sale negro", Level.URGENT, "black_stool"),
+        # intent in Spanish verb forms
+        ("me quiero matar, tengo las pastillas aqui", Level.EMERGENCY, "suicide_active"),
+        ("mi hijo dice que se quiere matar", Level.EMERGENCY, "suicide_active"),
+        # coughing blood in quantity is an emergency, streaks stay urgent
+        ("coughing up bright red blood", Level.EMERGENCY, "cough_blood"),
+        ("coughed up a bunch of blood this morning", Level.EMERGENCY, "bleeding_heavy"),
+        ("some streaks of blood in what im coughing up", Level.URGENT, "sputum_blood"),
+        # breathless at rest after a contrast word
+        ("me falta el aire aunque estoy sentada", Level.EMERGENCY, "breathless_rest"),
+        ("short of breath even when im just lying in bed", Level.EMERGENCY, "breathless_rest"),
+        # one limb bigger than the other
+        ("left leg is way bigger than my right and its warm", Level.URGENT, "limb_swelling"),
+        ("se le hincho la pierna izquierda y le duele", Level.URGENT, "limb_swelling"),
+    ],
+)
+def test_probe_rule_families(text: str, expected: Level, rule_id: str) -> None:
+    result = assess(text)
+    assert result.level is expected, result.explain()
+    assert findings(result, rule_id), result.explain()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tengo la cara y el cuello hinchados y las venas se ven muy marcadas",
+        "my pee is dark and i feel super dizzy, mouth so dry",
+        "estoy muy mareado, orino poquito y tengo la boca seca",
+    ],
+)
+def test_probe_combos_svc_and_dehydration(text: str) -> None:
+    assert level(text) is Level.URGENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i still have imodium at home, do i need a refill?",
+        "do i still need to take zofran?",
+        "todavia tengo imodium, necesito mas?",
+        "my mouth is dry from the meds",
+        "got a couple mouth sores but still eating ok",
+    ],
+)
+def test_probe_families_leave_everyday_wording_below_urgent(text: str) -> None:
+    assert level(text) < Level.URGENT
+
+
+def test_no_fever_but_still_chills_keeps_the_chills() -> None:
+    # "but still" joins a medicine to its failure; it must stay a clause break for negation
+    assert level("no fever but still have chills") is Level.URGENT
+    assert level("no tengo fiebre pero sigo con escalofrios") is Level.URGENT

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy import func, select
 
 from bot.jobs import InProcessQueue
@@ -41,3 +45,12 @@ async def settle(services: Services) -> None:
     queue = services.queue
     assert isinstance(queue, InProcessQueue)
     await queue.drain(timeout=20)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
+    """Wait until ``check()`` is true (polling; for work done by another task, worker or dispatcher)."""
+    deadline = time.monotonic() + within_s
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {within_s} s")
+        await asyncio.sleep(0.02)

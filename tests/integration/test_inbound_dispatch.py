@@ -5,7 +5,6 @@ own enqueue, tested everywhere else)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -24,7 +23,7 @@ from bot.settings import Settings
 from bot.worker import worker_kwargs
 from storage.db import retry_on_disconnect
 from tests.conftest import REDIS_URL, TABLES, _pg_url, post_signed, sms_params
-from tests.integration.helpers import inbound
+from tests.integration.helpers import eventually, inbound
 
 
 @pytest.fixture
@@ -76,14 +75,6 @@ async def queued(redis: aioredis.Redis) -> list[str]:
     return [job.decode() for job in await redis.zrange(QUEUE_NAME, 0, -1)]
 
 
-async def wait_until(predicate: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
-    deadline = time.monotonic() + within_s
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
 async def test_the_webhook_leaves_queueing_to_the_dispatcher(web: TestClient[Any, Any], redis: aioredis.Redis) -> None:
     services: Services = web.app[SERVICES]
     assert dispatch_by_notify(services)
@@ -102,14 +93,14 @@ async def test_a_running_worker_processes_a_text_it_heard_about(
     worker = Worker(**kwargs)
     running = asyncio.create_task(worker.main())
     try:
-        await wait_until(lambda: _listening(worker))
+        await eventually(lambda: _listening(worker))
         resp = await post_signed(web, arq_settings, "/twilio/sms", sms_params("can i move my infusion?"))
         assert resp.status == 200
 
         async def processed() -> bool:
             return all(m.processed_at is not None for m in await inbound(services))
 
-        await wait_until(processed)
+        await eventually(processed)
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
@@ -135,7 +126,7 @@ async def test_two_dispatchers_hearing_one_notify_queue_one_job(
         async def one_job() -> bool:
             return await queued(redis) == [f"inbound:{message.id}"]
 
-        await wait_until(one_job)
+        await eventually(one_job)
         await asyncio.sleep(0.2)  # the slower dispatcher has had its turn too
         assert await queued(redis) == [f"inbound:{message.id}"]
     finally:
@@ -158,7 +149,7 @@ async def test_an_urgent_text_jumps_the_queue(
         async def both() -> bool:
             return len(await queued(redis)) == 2
 
-        await wait_until(both)
+        await eventually(both)
         assert await queued(redis) == [f"inbound:{urgent.id}", f"inbound:{routine.id}"]
     finally:
         await dispatcher.close()
@@ -198,7 +189,7 @@ async def test_the_dispatcher_reconnects_when_its_connection_is_dropped(
             conn = dispatcher._conn
             return conn is not None and not conn.is_closed() and conn.get_server_pid() != old_pid
 
-        await wait_until(reconnected)
+        await eventually(reconnected)
         services: Services = web.app[SERVICES]
         await post_signed(web, services.settings, "/twilio/sms", sms_params("still there?"))
         (message,) = await inbound(services)
@@ -206,7 +197,7 @@ async def test_the_dispatcher_reconnects_when_its_connection_is_dropped(
         async def queued_once() -> bool:
             return await queued(redis) == [f"inbound:{message.id}"]
 
-        await wait_until(queued_once)
+        await eventually(queued_once)
     finally:
         await dispatcher.close()
 

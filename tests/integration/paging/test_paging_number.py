@@ -3,9 +3,6 @@ waits behind patient texts in the practice number's rate limit."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +14,7 @@ from bot.settings import Settings
 from storage.models import MessageStatus
 from tests.conftest import PATIENT, SMS_FROM, post_signed, sms_params
 from tests.fakes.twilio_api import FakeTwilio
+from tests.integration.helpers import eventually
 from tests.integration.paging.helpers import (
     FALLBACK,
     NURSE_1,
@@ -44,19 +42,11 @@ def settings_overrides() -> dict[str, Any]:
     }
 
 
-async def _eventually(check: Callable[[], Awaitable[bool]], within_s: float = 5.0) -> None:
-    deadline = time.monotonic() + within_s
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("not within the time allowed")
-        await asyncio.sleep(0.02)
-
-
 async def _sent_from(fake: FakeTwilio, to: str, n: int) -> list[str | None]:
     async def arrived() -> bool:
         return len([m for m in fake.messages_sent if m.to == to]) >= n
 
-    await _eventually(arrived)
+    await eventually(arrived)
     return [m.from_ for m in fake.messages_sent if m.to == to]
 
 
@@ -80,7 +70,7 @@ async def test_a_page_goes_out_from_the_paging_number_while_patient_texts_wait(
         (answer,) = await outbound_to(services, PATIENT)
         return answer.status == MessageStatus.PENDING and answer.attempts == 0
 
-    await _eventually(deferred)
+    await eventually(deferred)
     (answer,) = await outbound_to(services, PATIENT)
     assert answer.from_number == SMS_FROM
     assert answer.next_attempt_at is not None
@@ -95,6 +85,6 @@ async def test_a_page_goes_out_from_the_paging_number_while_patient_texts_wait(
     async def answered() -> bool:
         return len(await outbound_to(services, NURSE_1)) >= 2
 
-    await _eventually(answered)
+    await eventually(answered)
     to_nurse = await outbound_to(services, NURSE_1)
     assert [(m.kind, m.from_number) for m in to_nurse] == [("page", PAGER), ("staff_reply", PAGER)]

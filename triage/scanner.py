@@ -259,7 +259,9 @@ def scan(lex: Lexicon, tokens: list[str]) -> Scan:
         act = look.get(tok)
         if act is None:
             if tok >= ":":
-                continue  # no phrase starts with it, and no number
+                if tok[0] != "x" or not 2 <= len(tok) <= 3 or not tok[1:].isdigit():
+                    continue  # no phrase starts with it, and no number
+                tok = tok[1:] + "x"  # "diarrhea x9": a count, as "9x"
         elif act[2] == _IF_PAIR:
             if i + 1 >= n or (tok, tokens[i + 1]) not in pairs:
                 continue  # the first word of longer phrases, but not followed by a second word of one

@@ -419,3 +419,151 @@ def test_no_fever_but_still_chills_keeps_the_chills() -> None:
     # "but still" joins a medicine to its failure; it must stay a clause break for negation
     assert level("no fever but still have chills") is Level.URGENT
     assert level("no tengo fiebre pero sigo con escalofrios") is Level.URGENT
+
+
+# ---- probe round 2 (ids q001-q259 in the labelled set): one case per rule family added ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "rule_id"),
+    [
+        # spinal cord compression: bladder/bowel control in more wordings, "can hardly stand", "ya no ..."
+        ("my back hurts and i cant control my bowels since last night", Level.EMERGENCY, "cord_compression"),
+        ("tengo dolor de espalda y no puedo aguantar la pipi", Level.EMERGENCY, "cord_compression"),
+        ("back killing me and i cant hardly stand up", Level.EMERGENCY, "leg_power_loss"),
+        ("hi my legs just gave out this morning", Level.EMERGENCY, "leg_power_loss"),
+        ("me duele mucho la espalda y ya no siento las piernas", Level.EMERGENCY, "cord_compression"),
+        ("tiene la espalda adolorida y ya no puede caminar", Level.EMERGENCY, "cord_compression"),
+        ("se me durmieron las piernas y me duele la espalda, pero camino", Level.URGENT, "cord_compression_early"),
+        # stroke: which arm, words coming out wrong
+        ("all of a sudden i cant move my right arm", Level.EMERGENCY, "stroke_signs"),
+        ("his words come out wrong since lunch", Level.EMERGENCY, "stroke_signs"),
+        ("mi mama tiene la boca chueca", Level.EMERGENCY, "stroke_signs"),
+        # chest pain in lay terms: pleuritic, squeezing, weight
+        ("sharp pain when i breathe in", Level.EMERGENCY, "chest_pain"),
+        ("my chest feels like an elephant is sitting on it", Level.EMERGENCY, "chest_pain"),
+        ("el pecho me aprieta", Level.EMERGENCY, "chest_pain"),
+        # breathless at rest / talking, and more breathless wordings
+        ("very short of wind even sitting in my chair", Level.EMERGENCY, "breathless_rest"),
+        ("i get out of breath just talking", Level.EMERGENCY, "breathless_rest"),
+        ("i cant get a breath even laying in bed", Level.EMERGENCY, "breathless_rest"),
+        ("on opdivo and my breathing is worse", Level.URGENT, "breathless_new"),
+        ("me estoy ahogando, no puedo ni hablar", Level.EMERGENCY, "breathless_rest"),
+        # shock signs without a thermometer
+        ("hes real cold and sweaty and not making any sense", Level.EMERGENCY, "cold_clammy"),
+        ("mi papa esta frio y sudando", Level.EMERGENCY, "cold_clammy"),
+        # anaphylaxis: voice, throat closing in Spanish
+        ("my voice went hoarse after the infusion", Level.EMERGENCY, "anaphylaxis"),
+        ("despues del suero se me cerro la garganta", Level.EMERGENCY, "anaphylaxis"),
+        # palpitations in lay terms
+        ("my heart keeps skipping and pounding", Level.URGENT, "palpitations"),
+        ("el corazon le late muy rapido", Level.URGENT, "palpitations"),
+        # jaundice and tea-coloured urine in older wording
+        ("my eyes have gone yellow", Level.URGENT, "jaundice"),
+        # nothing by mouth, in full forms
+        ("I have not been able to eat or drink a thing since yesterday", Level.URGENT, "no_intake"),
+        ("tengo vomito desde ayer y no puedo tomar ni agua", Level.URGENT, "no_intake"),
+        # diarrhoea counts: "x9", commode trips, "hacer del baño"
+        ("diarea x9", Level.URGENT, "diarrhea"),
+        ("a touch of the runs, about 7 trips to the commode today", Level.URGENT, "diarrhea"),
+        ("hago del bano aguado como 8 veces al dia", Level.URGENT, "diarrhea"),
+        ("ya van 8 veces que hago del bano hoy", Level.URGENT, "diarrhea"),
+        ("been pooping water all day probably 10 times", Level.URGENT, "diarrhea"),
+        # blood in stool with "obrar"; black stool "as tar"
+        ("estoy obrando con sangre", Level.URGENT, "rectal_blood"),
+        ("my stool has been black as tar", Level.URGENT, "black_stool"),
+        # headache with vision change on immunotherapy
+        ("on libtayo, bad headache and things look blurry", Level.URGENT, "headache_vision"),
+        # suicidal thoughts: passive and active, both languages
+        ("sometimes i wish i just wouldnt wake up", Level.URGENT, "suicide_passive"),
+        ("a veces pienso que seria mejor no despertar", Level.URGENT, "suicide_passive"),
+        ("ojala dios me llevara ya", Level.URGENT, "suicide_passive"),
+        ("my dad said he plans to end it tonight", Level.EMERGENCY, "suicide_active"),
+        ("ive been saving up my pills", Level.EMERGENCY, "suicide_active"),
+        ("me quiero quitar la vida", Level.EMERGENCY, "suicide_active"),
+        # out of pain medicine: "ya no tengo", "pastillas del dolor"
+        ("ya no tengo pastillas para el dolor", Level.URGENT, "pain_med_out"),
+        ("se me acabaron las pastillas del dolor", Level.URGENT, "pain_med_out"),
+        # sepsis: fast breathing in lay terms with a fever
+        ("he is breathing real fast and he is hot to the touch", Level.EMERGENCY, "sepsis_signs"),
+        # stroke: one side weak, speech "funny"
+        ("my left side went weak all of a sudden", Level.EMERGENCY, "stroke_signs"),
+        ("her speech is funny and she cant keep her balance", Level.EMERGENCY, "stroke_signs"),
+        # cord compression: wetting oneself, saddle numbness
+        ("my back hurts real bad and i peed on myself", Level.EMERGENCY, "cord_compression"),
+        ("back pain and numb down there and cant feel when i pee", Level.EMERGENCY, "cord_compression"),
+        # heavy bleeding: "all over the bathroom", Spanish "no paro de sangrar"
+        ("bleeding all over the bathroom from my nose", Level.EMERGENCY, "bleeding_heavy"),
+        ("no paro de sangrar de la nariz", Level.EMERGENCY, "bleeding_heavy"),
+        ("me sale sangre de la nariz", Level.URGENT, "nosebleed"),
+        # hives in lay terms, haematuria by colour
+        ("got red itchy bumps all over my chest after chemo", Level.URGENT, "hives"),
+        ("pink pee", Level.URGENT, "hematuria"),
+        ("estoy orinando sangre", Level.URGENT, "hematuria"),
+        # nonstop diarrhoea, uncontrolled pain, double vision, seizure in lay Spanish
+        ("cant stop pooping", Level.URGENT, "diarrhea_frequent"),
+        ("no salgo del bano, no paro de obrar", Level.URGENT, "diarrhea_frequent"),
+        ("pain is out of control", Level.URGENT, "pain_uncontrolled"),
+        ("the pain meds arent touching it", Level.URGENT, "pain_uncontrolled"),
+        ("since the keytruda my vision is double", Level.URGENT, "double_vision"),
+        ("a mi papa se le fue el ojo para arriba y no responde", Level.EMERGENCY, "seizure"),
+        # one swollen calf across "and"
+        ("my calf hurts and its swollen", Level.URGENT, "limb_swelling"),
+        # sudden worst-ever headache reads as a stroke sign
+        ("worst headache of my life came on suddenly", Level.EMERGENCY, "stroke_signs"),
+        ("tengo el peor dolor de cabeza de mi vida", Level.EMERGENCY, "stroke_signs"),
+        # heavy bleeding as "pure blood"; passive ideation "better off if i was gone"
+        ("on warfarin and peeing pure blood", Level.EMERGENCY, "bleeding_heavy"),
+        ("everyone would be better off if i was gone", Level.URGENT, "suicide_passive"),
+        # rigors in lay terms, breathing "got bad", Spanish cyanosis
+        ("feeling hot and shivery", Level.URGENT, "chills_rigors"),
+        ("tengo mucho frio y tiemblo", Level.URGENT, "chills_rigors"),
+        ("on tagrisso and my breathing got bad", Level.URGENT, "breathless_new"),
+        ("mi esposo se puso morado y no respira bien", Level.EMERGENCY, "breathless_rest"),
+    ],
+)
+def test_probe2_rule_families(text: str, expected: Level, rule_id: str) -> None:
+    result = assess(text)
+    assert result.level is expected, result.explain()
+    assert findings(result, rule_id), result.explain()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no he podido obrar en 6 dias y tengo la panza hinchada y vomito",
+        "havent had a bowel movement in five days and now im throwing up",
+    ],
+)
+def test_probe2_constipation_with_vomiting_is_urgent(text: str) -> None:
+    result = assess(text)
+    assert result.level is Level.URGENT, result.explain()
+    assert findings(result, "bowel_obstruction_signs"), result.explain()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i like tea with my breakfast",
+        "my nose is stopped up from allergies",
+        "me voy a aventar a la cita manana",
+        "mi hija camila me va a llevar a la cita",
+        "quiero ahorrarme el viaje",
+        "tomo pura agua",
+        "the leaves turned yellow, pretty drive in",
+        "i wish the rash would disappear",
+        "im ready to go to my appointment",
+        "is the office closed tomorrow? cant do this week",
+        "a few itchy bumps on my arm",
+        "tuve una hemorragia nasal corta y ya paro",
+        "my legs are fine and my belly is swollen",
+    ],
+)
+def test_probe2_families_leave_everyday_wording_below_urgent(text: str) -> None:
+    assert level(text) < Level.URGENT, assess(text).explain()
+
+
+def test_x_before_a_count_reads_as_a_count() -> None:
+    assert level("diarrhea x8") is Level.URGENT
+    assert level("diarrhea x2") is Level.ROUTINE
+    assert level("xl gown please") < Level.URGENT

@@ -567,3 +567,39 @@ def test_x_before_a_count_reads_as_a_count() -> None:
     assert level("diarrhea x8") is Level.URGENT
     assert level("diarrhea x2") is Level.ROUTINE
     assert level("xl gown please") < Level.URGENT
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mum had a fit this morning, shaking all over", Level.EMERGENCY),
+        ("im fixing to pass out and im bleeding from my bottom", Level.EMERGENCY),
+        ("been chucking up six or seven times", Level.URGENT),
+        ("been spewing all day", Level.URGENT),
+        ("got the squits bad and blood in it", Level.URGENT),
+        ("diarrhea and blood", Level.URGENT),
+        ("threw up and there was blood in it", Level.EMERGENCY),
+        ("estoy vomiting desde la manana, no puedo keep anything down", Level.URGENT),
+        ("me falta o ar mesmo sentada", Level.EMERGENCY),
+        ("on nivo, bad headache and my vision went blurry", Level.URGENT),
+        ("my skin looks blotchy and purple and i have a fever", Level.EMERGENCY),
+        ("estou com diarreia dez vezes hoje", Level.URGENT),
+    ],
+)
+def test_probe4_families(text: str, expected: Level) -> None:
+    assert level(text) is expected, assess(text).explain()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mum had a fit about the bill",
+        "is this dress fitting ok",
+        "i worked all day",
+        "everything went dark at the cinema",
+        "i had diarrhea, no blood in it",
+        "the soup had blood orange in it",
+    ],
+)
+def test_probe4_families_leave_everyday_wording_below_urgent(text: str) -> None:
+    assert level(text) < Level.URGENT, assess(text).explain()

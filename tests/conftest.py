@@ -100,13 +100,17 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_te
         shutil.copy(sqlite_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    dsn: str = request.getfixturevalue("pg_dsn")
+    yield await emptied_pg_url(request.getfixturevalue("pg_dsn"))
+
+
+async def emptied_pg_url(dsn: str) -> str:
+    """The session's PostgreSQL database with every table emptied, as a SQLAlchemy URL."""
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     finally:
         await conn.close()
-    yield _pg_url(dsn)
+    return _pg_url(dsn)
 
 
 @pytest.fixture

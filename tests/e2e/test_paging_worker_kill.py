@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
@@ -23,7 +22,7 @@ from bot.app import create_app
 from bot.keys import SERVICES
 from bot.services import Services
 from bot.settings import Settings
-from tests.conftest import PATIENT, PUBLIC_URL, REDIS_URL, SMS_FROM, TABLES, _pg_url, post_signed, sms_params
+from tests.conftest import PATIENT, PUBLIC_URL, REDIS_URL, SMS_FROM, emptied_pg_url, post_signed, sms_params
 from tests.fakes.twilio_api import FakeTwilio
 from tests.integration.paging.helpers import NURSE_1, NURSE_2, URGENT_TEXT, seed_oncall, steps
 
@@ -33,14 +32,10 @@ STEP_DELAY_S = 3
 
 @pytest.fixture
 async def pg_url(pg_dsn: str) -> AsyncIterator[str]:
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-    finally:
-        await conn.close()
+    url = await emptied_pg_url(pg_dsn)
     client = aioredis.from_url(REDIS_URL)
     await client.flushdb()
-    yield _pg_url(pg_dsn)
+    yield url
     await client.flushdb()
     await client.aclose()
 

@@ -22,19 +22,14 @@ from bot.services import QUEUE_NAME, Services, open_services
 from bot.settings import Settings
 from bot.worker import worker_kwargs
 from storage.db import retry_on_disconnect
-from tests.conftest import REDIS_URL, TABLES, _pg_url, post_signed, sms_params
+from tests.conftest import REDIS_URL, emptied_pg_url, post_signed, sms_params
 from tests.integration.helpers import eventually, inbound
 
 
 @pytest.fixture
 async def database_url(pg_dsn: str) -> str:
     """PostgreSQL only (this module overrides the sqlite/postgresql parametrised fixture)."""
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-    finally:
-        await conn.close()
-    return _pg_url(pg_dsn)
+    return await emptied_pg_url(pg_dsn)
 
 
 @pytest.fixture
